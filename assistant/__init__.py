@@ -1,0 +1,3 @@
+"""On-device accessibility assistant: the core, which knows no screen."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""Audio input: sources (microphone, system audio, files) and voice activity detection."""

@@ -1,0 +1,1 @@
+"""Speech recognition: engines, the streaming transcriber and transcripts."""

@@ -1,0 +1,1 @@
+"""Vision: frames, scene description, quick cues, text reading and narration."""

@@ -1,0 +1,1 @@
+"""Voice output: the speech controller and its engines."""
