@@ -1,0 +1,64 @@
+"""The command line: `assistant <command>`. Each command group lives in its own module here and
+registers its sub-commands; this module only builds the parser and turns errors into one clear line."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from assistant.errors import AssistantError
+
+# Modules that each define `register(subparsers)`; their handlers return an exit code.
+COMMAND_MODULES = (
+    "assistant.cli.captions",
+    "assistant.cli.models",
+    "assistant.cli.devices",
+    "assistant.cli.voice",
+    "assistant.cli.vision",
+    "assistant.cli.app",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="assistant",
+        description="On-device accessibility assistant: live captions, scene descriptions, text reading.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress to standard error")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as error:
+            if error.name == name:  # that command group is not built yet
+                continue
+            raise
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        handler = getattr(parser, "default_handler", None)
+        if handler is None:
+            parser.print_help()
+            return 0
+    try:
+        code: int = handler(args)
+        return code
+    except AssistantError as error:
+        print(f"assistant: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
