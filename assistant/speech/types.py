@@ -1,0 +1,43 @@
+"""Plain data that flows out of speech recognition: recognised words and caption events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+CaptionKind = Literal["partial", "final"]
+
+
+@dataclass(frozen=True)
+class Word:
+    """One recognised word with its audio times in seconds (stream time, not clip time)."""
+
+    text: str
+    start: float
+    end: float
+    probability: float = 1.0
+
+
+@dataclass(frozen=True)
+class CaptionEvent:
+    """A caption update.
+
+    `partial` text is shown at once and may still change; `final` text never changes. `start`/`end` are
+    audio seconds since the stream began; `t_emit` is wall seconds since the first audio sample arrived.
+    A new partial replaces the previous partial; a final replaces the partial that covered its words.
+    """
+
+    kind: CaptionKind
+    text: str
+    start: float
+    end: float
+    t_emit: float
+
+    def to_json_dict(self) -> dict[str, object]:
+        return {
+            "type": self.kind,
+            "text": self.text,
+            "t_emit": round(self.t_emit, 3),
+            "start": round(self.start, 3),
+            "end": round(self.end, 3),
+        }
