@@ -1,0 +1,88 @@
+"""`assistant models ...`: list the models the app knows, show where one is, and download one on request."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from assistant import models
+from assistant.errors import AssistantError, ModelNotFoundError
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser("models", help="list, locate and download models")
+    commands = parser.add_subparsers(dest="models_command", metavar="SUBCOMMAND")
+    parser.set_defaults(handler=lambda _args: _print_help(parser))
+
+    listing = commands.add_parser("list", help="every model the app can use, and where it is installed")
+    listing.set_defaults(handler=_list)
+
+    path = commands.add_parser("path", help="print where a model's files are (never downloads)")
+    path.add_argument("name", metavar="NAME", help="a model name from `assistant models list`, or a path")
+    path.add_argument("--engine", choices=models.ENGINES, help="the runtime that will load it")
+    path.add_argument("--deep", action="store_true", help="also check every byte where that is possible")
+    path.set_defaults(handler=_path)
+
+    download = commands.add_parser("download", help="download a model (asks first unless --yes)")
+    download.add_argument("name", metavar="NAME", help="a model name from `assistant models list`")
+    download.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
+    download.add_argument("--quiet", action="store_true", help="no progress bar")
+    download.set_defaults(handler=_download)
+
+
+def _print_help(parser: argparse.ArgumentParser) -> int:
+    parser.print_help()
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    rows = [("NAME", "ENGINE", "TASK", "SIZE", "LICENCE", "INSTALLED")]
+    for status in models.list_models():
+        spec = status.spec
+        if status.note is not None:
+            where = f"{status.path} ({status.note})" if status.path else status.note
+        elif status.path is not None:
+            where = str(status.path)
+        else:
+            where = "not installed"
+        rows.append((spec.name, spec.engine, spec.task, f"{spec.size_mb} MB", spec.licence, where))
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]) - 1)]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[-1])
+    return 0
+
+
+def _path(args: argparse.Namespace) -> int:
+    resolved = models.resolve(args.name, engine=args.engine, deep=args.deep)
+    print(resolved.path)
+    return 0
+
+
+def _download(args: argparse.Namespace) -> int:
+    spec = models.get_spec(args.name)
+    if spec is None:
+        raise AssistantError(
+            f"Unknown model {args.name!r}: see `assistant models list` for the names to download."
+        )
+    try:
+        existing = models.resolve(spec.name)
+    except ModelNotFoundError:  # also a damaged copy: downloading again is the fix
+        existing = None
+    if existing is not None:
+        print(f"{spec.name} is already installed at {existing.path}")
+        return 0
+    models.ensure_downloads_allowed(spec)
+    if not args.yes:
+        where = "the Hugging Face hub" if spec.engine != "openai-whisper" else "OpenAI's model server"
+        question = f"Download {spec.name} ({spec.licence}, about {spec.size_mb} MB) from {where}? [y/N] "
+        try:
+            answer = input(question)
+        except EOFError:
+            print("\nNo answer: nothing downloaded. Pass --yes to download without asking.", file=sys.stderr)
+            return 1
+        if answer.strip().lower() not in {"y", "yes"}:
+            print("Nothing downloaded.")
+            return 1
+    path = models.download(spec.name, progress=not args.quiet)
+    print(f"{spec.name} downloaded to {path}")
+    return 0

