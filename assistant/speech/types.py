@@ -10,7 +10,10 @@ CaptionKind = Literal["partial", "final"]
 
 @dataclass(frozen=True)
 class Word:
-    """One recognised word with its audio times in seconds (stream time, not clip time)."""
+    """One recognised word with its audio times in seconds (stream time, not clip time).
+
+    `text` keeps the leading space Whisper gives a word (none before punctuation), so joining words
+    with "" restores the spacing."""
 
     text: str
     start: float

@@ -1,0 +1,426 @@
+"""Speech recognition engines behind one `SpeechRecognizer` protocol.
+
+Two engines:
+- `FasterWhisperRecognizer` (CTranslate2, int8 on the CPU): the default, because its model ships offline
+  and it is the faster one on a CPU. For streaming it encodes only the audio it was given plus a few
+  seconds of silence instead of Whisper's padded 30 s window: the encoder is most of a decode's cost
+  (0.9 core-seconds for 30 s on a 2-core laptop CPU, about 0.15 for 8 s), and with that tail of silence
+  the model still ends its text cleanly (without it, tiny.en loops).
+- `OpenAIWhisperRecognizer`: the reference implementation (PyTorch), always on the full 30 s window.
+
+Both return words with times relative to the start of the audio they were given; the streaming
+transcriber shifts them to stream time.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+
+from assistant.audio.source import SAMPLE_RATE, AudioArray
+from assistant.errors import AssistantError
+from assistant.speech.types import Word
+
+if TYPE_CHECKING:
+    from faster_whisper import WhisperModel
+
+log = logging.getLogger("assistant.speech.engines")
+
+# Whisper's mel frames are 10 ms; its encoder sees at most 3000 of them (30 s).
+FRAMES_PER_SECOND = 100
+MAX_FRAMES = 3000
+
+
+@dataclass(frozen=True)
+class RecognizerOptions:
+    """What the user chose for recognition; the same for both engines."""
+
+    language: str | None = "en"  # None: detect from the first speech
+    translate: bool = False  # translate to English (multilingual models only)
+    vocabulary: str = ""  # names and terms to prefer, given to the model as a prompt
+    beam_size: int = 1
+    threads: int = 2
+
+
+@dataclass(frozen=True)
+class Transcription:
+    """One decode of a piece of audio. Word times are seconds from the start of that audio."""
+
+    words: tuple[Word, ...]
+    text: str
+    no_speech_prob: float = 0.0
+    avg_logprob: float = 0.0
+    language: str | None = None
+    prefix_words: int = 0  # how many leading `words` repeat the forced prefix
+
+    @property
+    def new_words(self) -> tuple[Word, ...]:
+        return self.words[self.prefix_words :]
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A timed piece of an offline transcript."""
+
+    start: float
+    end: float
+    text: str
+    words: tuple[Word, ...] = field(default=())
+
+
+class SpeechRecognizer(Protocol):
+    """Turns 16 kHz mono float32 audio into text with word times."""
+
+    name: str
+    options: RecognizerOptions
+
+    def transcribe_window(self, audio: AudioArray, *, prompt: str = "", prefix: str = "") -> Transcription:
+        """Decode a short window (at most 30 s) for streaming: text plus word times.
+
+        `prompt` is earlier text that conditions the model; `prefix` is text the window is known to
+        start with (already committed captions), which the model continues from."""
+        ...
+
+    def transcribe_long(self, audio: AudioArray) -> Iterator[Segment]:
+        """Transcribe a whole recording offline with the engine's own long-form algorithm."""
+        ...
+
+
+def _clean_word(text: str) -> str:
+    """Whisper words carry their leading space ("␣word", but "," or "-disposed" without one); keep it,
+    so that joining words gives back properly spaced text."""
+    return text if text.strip() else ""
+
+
+class FasterWhisperRecognizer:
+    """faster-whisper (CTranslate2). Construct with `load_recognizer`; the constructor takes a loaded model."""
+
+    def __init__(
+        self,
+        model: WhisperModel,
+        options: RecognizerOptions,
+        name: str = "faster-whisper",
+        silence_tail_seconds: float = 5.0,
+    ) -> None:
+        self._model = model
+        self.options = options
+        self.name = name
+        self._silence_tail_seconds = silence_tail_seconds
+        # CTranslate2 models may be used from one thread at a time per call; the lock keeps a UI
+        # "transcribe file" and the live loop from interleaving on the same model.
+        self._lock = threading.Lock()
+        self._language: str | None = options.language
+        self._tokenizers: dict[str | None, Any] = {}
+
+    @property
+    def is_multilingual(self) -> bool:
+        return bool(self._model.model.is_multilingual)
+
+    def _tokenizer(self, language: str | None) -> Any:
+        from faster_whisper.tokenizer import Tokenizer
+
+        if language not in self._tokenizers:
+            multilingual = self.is_multilingual
+            task = "translate" if self.options.translate and multilingual else "transcribe"
+            self._tokenizers[language] = Tokenizer(
+                self._model.hf_tokenizer, multilingual, task=task, language=language or "en"
+            )
+        return self._tokenizers[language]
+
+    def _features(self, audio: AudioArray, full_window: bool) -> tuple[np.ndarray, int]:
+        """Log-mel features of `audio` followed by silence, and the number of frames of real audio."""
+        content_frames = min(MAX_FRAMES, math.ceil(len(audio) / 160))
+        if full_window:
+            target = MAX_FRAMES
+        else:
+            target = min(MAX_FRAMES, content_frames + int(self._silence_tail_seconds * FRAMES_PER_SECOND))
+        padded = np.zeros(target * 160, dtype=np.float32)
+        usable = min(len(audio), len(padded))
+        padded[:usable] = audio[:usable]
+        features = self._model.feature_extractor(padded, padding=0)[:, :target]
+        return np.ascontiguousarray(features[np.newaxis], dtype=np.float32), content_frames
+
+    def _detect_language(self, encoder_output: Any) -> str:
+        results = self._model.model.detect_language(encoder_output)
+        best_token, _ = results[0][0]
+        language = str(best_token)[2:-2]
+        log.info("speech: detected language %s", language)
+        return language
+
+    def transcribe_window(self, audio: AudioArray, *, prompt: str = "", prefix: str = "") -> Transcription:
+        import ctranslate2
+
+        if len(audio) < SAMPLE_RATE // 10:
+            return Transcription(words=(), text="")
+        with self._lock:
+            features, content_frames = self._features(audio, full_window=False)
+            encoder_output = self._model.model.encode(ctranslate2.StorageView.from_array(features))
+            language = self._language
+            if language is None and self.is_multilingual:
+                if len(audio) >= SAMPLE_RATE:  # too little speech guesses badly; decide on 1 s or more
+                    language = self._language = self._detect_language(encoder_output)
+                else:
+                    language = self._detect_language(encoder_output)
+            tokenizer = self._tokenizer(language)
+            prompt_tokens: list[int] = []
+            context = " ".join(part for part in (self.options.vocabulary.strip(), prompt.strip()) if part)
+            if context:
+                prompt_tokens = [tokenizer.sot_prev] + tokenizer.encode(" " + context)[-100:]
+            prefix_tokens = tokenizer.encode(" " + prefix.strip()) if prefix.strip() else []
+            # Timestamp mode: the model marks where its text ends in the audio and then stops. In
+            # no-timestamp mode tiny.en often repeats a short utterance into the silence after it.
+            sequence = prompt_tokens + list(tokenizer.sot_sequence) + [tokenizer.timestamp_begin]
+            sequence += prefix_tokens
+            seconds = len(audio) / SAMPLE_RATE
+            # Speech runs at most ~5 tokens a second; the cap stops a degenerate loop early.
+            max_length = min(448 - len(sequence) - 1, int(24 + 8 * seconds)) + len(sequence)
+            result = self._model.model.generate(
+                encoder_output,
+                [sequence],
+                beam_size=self.options.beam_size,
+                max_length=max_length,
+                return_scores=True,
+                return_no_speech_prob=True,
+                suppress_blank=True,
+                suppress_tokens=[-1],
+            )[0]
+            # CTranslate2 returns the forced prefix as part of the sequence.
+            generated = list(result.sequences_ids[0])
+            tokens = self._speech_tokens(tokenizer, generated, content_frames / FRAMES_PER_SECOND)
+            length = max(1, len(tokens) - len(prefix_tokens))
+            avg_logprob = float(result.scores[0]) / length if result.scores else 0.0
+            words, prefix_words = self._align(tokenizer, tokens, len(prefix_tokens), encoder_output, content_frames)
+        return Transcription(
+            words=tuple(words),
+            text=tokenizer.decode(tokens).strip(),
+            no_speech_prob=float(result.no_speech_prob),
+            avg_logprob=avg_logprob,
+            language=language,
+            prefix_words=prefix_words,
+        )
+
+    @staticmethod
+    def _speech_tokens(tokenizer: Any, generated: list[int], content_seconds: float) -> list[int]:
+        """Text tokens of the segments that start inside the real audio; a segment the model starts in
+        the silence tail is made up."""
+        kept: list[int] = []
+        begin = tokenizer.timestamp_begin
+        for token in generated:
+            if token >= begin:
+                if (token - begin) * 0.02 >= content_seconds - 0.1 and kept:
+                    break
+                continue
+            if token < tokenizer.eot:
+                kept.append(token)
+        return kept
+
+    def _align(
+        self, tokenizer: Any, tokens: list[int], prefix_length: int, encoder_output: Any, frames: int
+    ) -> tuple[list[Word], int]:
+        """Word times from cross-attention, and how many of the words came from the prefix."""
+        if not tokens:
+            return [], 0
+        alignment = self._model.find_alignment(tokenizer, [tokens], encoder_output, frames)[0]
+        limit = frames / FRAMES_PER_SECOND
+        words = []
+        prefix_words = 0
+        consumed = 0
+        for item in alignment:
+            consumed += len(item["tokens"])
+            text = _clean_word(item["word"])
+            if not text:
+                continue
+            start = min(float(item["start"]), limit)
+            end = max(start, min(float(item["end"]), limit))
+            words.append(Word(text, start, end, float(item["probability"])))
+            if consumed <= prefix_length:
+                prefix_words = len(words)
+        return words, prefix_words
+
+    def transcribe_long(self, audio: AudioArray) -> Iterator[Segment]:
+        with self._lock:
+            segments, _info = self._model.transcribe(
+                audio,
+                language=self.options.language,
+                task="translate" if self.options.translate else "transcribe",
+                beam_size=5,
+                initial_prompt=self.options.vocabulary or None,
+                vad_filter=True,
+                word_timestamps=True,
+                condition_on_previous_text=False,
+            )
+            collected = list(segments)
+        for segment in collected:
+            words = tuple(
+                Word(_clean_word(w.word), float(w.start), float(w.end), float(w.probability))
+                for w in (segment.words or [])
+            )
+            yield Segment(float(segment.start), float(segment.end), segment.text.strip(), words)
+
+
+class OpenAIWhisperRecognizer:
+    """openai-whisper, the reference implementation (PyTorch, fp32 on the CPU, 30 s windows)."""
+
+    def __init__(self, model: Any, options: RecognizerOptions, name: str = "openai-whisper") -> None:
+        self._model = model
+        self.options = options
+        self.name = name
+        self._lock = threading.Lock()
+
+    def _decode_kwargs(self) -> dict[str, Any]:
+        return {
+            "language": self.options.language,
+            "task": "translate" if self.options.translate else "transcribe",
+            "fp16": False,
+            "beam_size": self.options.beam_size if self.options.beam_size > 1 else None,
+        }
+
+    def transcribe_window(self, audio: AudioArray, *, prompt: str = "", prefix: str = "") -> Transcription:
+        import whisper
+
+        if len(audio) < SAMPLE_RATE // 10:
+            return Transcription(words=(), text="")
+        context = " ".join(part for part in (self.options.vocabulary.strip(), prompt.strip()) if part)
+        with self._lock:
+            result = whisper.transcribe(
+                self._model,
+                audio,
+                initial_prompt=context or None,
+                prefix=prefix.strip() or None,  # openai-whisper leaves the prefix out of its result
+                word_timestamps=True,
+                condition_on_previous_text=False,
+                temperature=0.0,
+                verbose=None,
+                **self._decode_kwargs(),
+            )
+        words: list[Word] = []
+        no_speech = 0.0
+        logprobs: list[float] = []
+        limit = len(audio) / SAMPLE_RATE
+        for segment in result["segments"]:
+            no_speech = max(no_speech, float(segment["no_speech_prob"]))
+            logprobs.append(float(segment["avg_logprob"]))
+            for w in segment.get("words", []):
+                text = _clean_word(w["word"])
+                if text:
+                    start = min(float(w["start"]), limit)
+                    words.append(Word(text, start, max(start, min(float(w["end"]), limit)), float(w["probability"])))
+        return Transcription(
+            words=tuple(words),
+            text=str(result["text"]).strip(),
+            no_speech_prob=no_speech,
+            avg_logprob=float(np.mean(logprobs)) if logprobs else 0.0,
+            language=str(result.get("language") or self.options.language),
+        )
+
+    def transcribe_long(self, audio: AudioArray) -> Iterator[Segment]:
+        import whisper
+
+        with self._lock:
+            result = whisper.transcribe(
+                self._model,
+                audio,
+                initial_prompt=self.options.vocabulary or None,
+                word_timestamps=True,
+                condition_on_previous_text=False,
+                verbose=None,
+                **{**self._decode_kwargs(), "beam_size": 5},
+            )
+        for segment in result["segments"]:
+            words = tuple(
+                Word(_clean_word(w["word"]), float(w["start"]), float(w["end"]), float(w["probability"]))
+                for w in segment.get("words", [])
+            )
+            yield Segment(float(segment["start"]), float(segment["end"]), str(segment["text"]).strip(), words)
+
+
+ENGINES = ("faster-whisper", "openai-whisper")
+DEFAULT_ENGINE = "faster-whisper"
+DEFAULT_MODEL = "tiny.en"
+
+
+def load_recognizer(
+    engine: str = DEFAULT_ENGINE,
+    model: str = DEFAULT_MODEL,
+    options: RecognizerOptions | None = None,
+) -> SpeechRecognizer:
+    """Load a model through the model store and wrap it in the chosen engine (slow: seconds)."""
+    options = options or RecognizerOptions()
+    if engine == "faster-whisper":
+        return _load_faster_whisper(model, options)
+    if engine == "openai-whisper":
+        return _load_openai_whisper(model, options)
+    raise AssistantError(f"unknown speech engine {engine!r}: choose one of {', '.join(ENGINES)}")
+
+
+def _resolve_path(model: str, engine: str) -> Path:
+    from assistant.models import resolve
+
+    return Path(resolve(model, engine=engine).path)
+
+
+def _load_faster_whisper(model: str, options: RecognizerOptions) -> FasterWhisperRecognizer:
+    from faster_whisper import WhisperModel
+
+    path = _resolve_path(model, "faster-whisper")
+    try:
+        loaded = WhisperModel(str(path), device="cpu", compute_type="int8", cpu_threads=options.threads)
+    except (RuntimeError, ValueError, OSError) as error:
+        raise AssistantError(
+            f"the speech model {model!r} at {path} could not be loaded ({error}); it may be corrupt: "
+            f"run `assistant models download {model}` to fetch it again"
+        ) from error
+    if not loaded.model.is_multilingual and options.language not in (None, "en"):
+        raise AssistantError(
+            f"the model {model!r} understands English only; choose a multilingual model "
+            f"(for example `--model small`) for language {options.language!r}"
+        )
+    if not loaded.model.is_multilingual:
+        options = RecognizerOptions(
+            language="en", translate=False, vocabulary=options.vocabulary,
+            beam_size=options.beam_size, threads=options.threads,
+        )
+    return FasterWhisperRecognizer(loaded, options, name=f"faster-whisper {model}")
+
+
+def _load_openai_whisper(model: str, options: RecognizerOptions) -> OpenAIWhisperRecognizer:
+    try:
+        import whisper
+    except ImportError as error:
+        raise AssistantError(
+            "the openai-whisper engine is not installed: run `pip install --no-deps openai-whisper` "
+            "(scripts/setup.sh does this), or use --engine faster-whisper"
+        ) from error
+    import torch
+
+    torch.set_num_threads(options.threads)
+    path = _resolve_path(model, "openai-whisper")
+    try:
+        loaded = whisper.load_model(str(path), device="cpu")
+    except Exception as error:  # torch raises many types for a damaged checkpoint
+        raise AssistantError(
+            f"the openai-whisper model {model!r} at {path} could not be loaded ({error}); it may be "
+            f"corrupt: run `assistant models download {model}` to fetch it again"
+        ) from error
+    name = Path(model).stem.removeprefix("whisper-") if Path(model).suffix == ".pt" else model.removeprefix("whisper:")
+    heads = getattr(whisper, "_ALIGNMENT_HEADS", {}).get(name)
+    if heads is not None:  # a converted checkpoint may lack them; word times need the right heads
+        loaded.set_alignment_heads(heads)
+    if not loaded.is_multilingual:
+        options = RecognizerOptions(
+            language="en", translate=False, vocabulary=options.vocabulary,
+            beam_size=options.beam_size, threads=options.threads,
+        )
+    return OpenAIWhisperRecognizer(loaded, options, name=f"openai-whisper {name}")
+
+
+def words_text(words: Sequence[Word]) -> str:
+    """Join recognised words (which carry their own leading spaces) into caption text."""
+    return "".join(w.text for w in words).strip()

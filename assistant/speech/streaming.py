@@ -1,0 +1,361 @@
+"""The streaming transcriber: audio in, partial and final captions out.
+
+A pure object in the spirit of whisper_streaming's `OnlineASRProcessor`: `insert_audio(chunk)`,
+`process()`, `finish()`, each returning caption events. Threads are wrapped around it elsewhere.
+
+How captions are committed:
+- Silero VAD cuts the stream into utterances. Nothing is decoded in silence, so silence costs only
+  the VAD (about 1 % of a core) and Whisper never sees pure noise to hallucinate on.
+- While someone speaks, the utterance so far is decoded every `decode_interval` seconds of new audio
+  (more often when decoding is cheap, less when it is slow, so that decoding stays within
+  `cpu_budget` core-seconds per second of audio). The words after the committed ones are shown as a
+  partial caption.
+- Local agreement (whisper_streaming's policy, LocalAgreement-2): words on which two consecutive
+  decodes agree are committed as final. Committed words are then forced as the prefix of the next
+  decode, so the model continues from them instead of re-deciding them.
+- When the speaker pauses (VAD silence for `VadSettings.min_silence`), the utterance is decoded once
+  more and everything is committed at once: this is what makes the end of a sentence final quickly.
+- The audio buffer is trimmed after a committed sentence end, and force-committed when an utterance
+  runs past `max_utterance` seconds, so memory and decode cost stay bounded.
+- If decoding falls behind real time (the caller hands over several seconds at once), partial decodes
+  are skipped and the audio is merged into the next decode; `lag_seconds` reports how far behind.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from assistant.audio.source import SAMPLE_RATE, AudioArray
+from assistant.audio.vad import FRAME_SECONDS, StreamingVad
+from assistant.speech.engines import SpeechRecognizer, Transcription, words_text
+from assistant.speech.types import CaptionEvent, Word
+
+log = logging.getLogger("assistant.speech.streaming")
+
+# Phrases Whisper produces from noise or silence; dropped when they make up a whole decode of a short
+# or low-confidence utterance.
+_HALLUCINATIONS = {
+    "thank you",
+    "thanks for watching",
+    "thank you for watching",
+    "you",
+    "bye",
+    "subtitles by the amaraorg community",
+    "please subscribe",
+}
+_SENTENCE_END = re.compile(r"[.?!][\"')\]]*$")
+
+
+@dataclass(frozen=True)
+class StreamingSettings:
+    decode_interval: float = 0.6  # seconds of new speech between partial decodes, at least
+    first_decode_after: float = 0.5  # seconds of speech before the first partial
+    cpu_budget: float = 0.9  # decode CPU seconds allowed per second of speech
+    pre_roll: float = 0.3  # audio kept before speech onset, so the first word is not clipped
+    post_roll: float = 0.15  # audio kept after speech end
+    max_utterance: float = 15.0  # force-commit and trim an utterance this long
+    trim_after: float = 8.0  # trim at a committed sentence end once the buffer is this long
+    prompt_characters: int = 150  # earlier committed text given to the model as context
+    hold_back_seconds: float = 0.25  # an agreed word ending this close to the buffer end may be cut
+    max_lag: float = 2.0  # skip partial decodes when this far behind real time
+
+
+def normalise_word(text: str) -> str:
+    return re.sub(r"[^\w']", "", text.lower())
+
+
+def _looks_like_a_loop(text: str) -> bool:
+    """Whisper's own check: highly compressible text is a repetition loop."""
+    data = text.encode()
+    return len(data) > 40 and len(data) / len(zlib.compress(data)) > 2.4
+
+
+def _without_hallucinated_tail(words: list[Word], committed: list[Word]) -> list[Word]:
+    """Drop what Whisper makes up after the speech: a run of words squeezed into almost no audio (real
+    speech takes about 0.3 s a word; the cross-attention piles invented words at the end), or a
+    repeat of the words just before it."""
+    for i in range(len(words) - 2):
+        tail = words[i:]
+        if (tail[-1].end - tail[0].start) / len(tail) < 0.06:
+            words = words[:i]
+            break
+    history = [normalise_word(w.text) for w in committed + words]
+    history = [w for w in history if w]
+    spoken = [normalise_word(w.text) for w in words]
+    count = len([w for w in spoken if w])
+    for size in range(count // 2, 2, -1):  # a repeated run of three words or more
+        if history[-size:] == history[-2 * size : -size]:
+            keep = count - size
+            kept: list[Word] = []
+            for word, norm in zip(words, spoken):
+                if keep <= 0 and norm:
+                    break
+                kept.append(word)
+                keep -= 1 if norm else 0
+            return kept
+    return words
+
+
+@dataclass
+class _Utterance:
+    start: float  # stream seconds of the first sample in `audio`
+    audio: AudioArray
+    committed: list[Word] = field(default_factory=list)
+    previous: list[Word] = field(default_factory=list)  # last decode's uncommitted words
+    decoded_until: float = 0.0  # stream seconds of audio covered by the last decode
+    speech_onset: float = 0.0
+
+
+class StreamingTranscriber:
+    """Feed 16 kHz audio with `insert_audio`, call `process` often, `finish` at the end of the stream."""
+
+    def __init__(
+        self,
+        recognizer: SpeechRecognizer,
+        vad: StreamingVad,
+        settings: StreamingSettings | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        cpu_clock: Callable[[], float] = time.process_time,
+    ) -> None:
+        self._recognizer = recognizer
+        self._vad = vad
+        self.settings = settings or StreamingSettings()
+        self._clock = clock
+        self._cpu_clock = cpu_clock
+        self._first_sample_at: float | None = None
+        self._samples_in = 0
+        self._idle_audio = np.zeros(0, dtype=np.float32)  # recent audio while nobody speaks
+        self._utterance: _Utterance | None = None
+        self._last_utterance_end = 0.0
+        self._boundaries: list[tuple[str, float]] = []  # VAD transitions not yet handled
+        self._context = ""  # committed text before the current utterance's window, for the prompt
+        self._last_partial = ""
+        self._decode_cost = 0.3  # CPU seconds of the last decode, for the adaptive interval
+        self.decode_seconds_total = 0.0
+        self.decodes = 0
+        self.lag_seconds = 0.0
+        self.skipped_partials = 0
+
+    # -- input -------------------------------------------------------------------------------
+
+    @property
+    def stream_seconds(self) -> float:
+        return self._samples_in / SAMPLE_RATE
+
+    def insert_audio(self, chunk: AudioArray) -> None:
+        if self._first_sample_at is None and len(chunk):
+            self._first_sample_at = self._clock()
+        was_speaking = self._vad.in_speech
+        # Score frame by frame so that a transition inside a long chunk lands at the right time.
+        step = int(FRAME_SECONDS * SAMPLE_RATE) * 4
+        for offset in range(0, len(chunk), step):
+            piece = chunk[offset : offset + step]
+            self._append(piece)
+            self._vad.feed(piece)
+            now = self.stream_seconds
+            if self._vad.in_speech and not was_speaking:
+                self._boundaries.append(("start", now - self._vad.speech_seconds))
+            elif was_speaking and not self._vad.in_speech:
+                self._boundaries.append(("end", now - self._vad.silence_seconds + self.settings.post_roll))
+            was_speaking = self._vad.in_speech
+
+    def _append(self, piece: AudioArray) -> None:
+        self._samples_in += len(piece)
+        if self._utterance is not None:
+            self._utterance.audio = np.concatenate([self._utterance.audio, piece])
+        else:
+            keep = int((self.settings.pre_roll + 1.0) * SAMPLE_RATE)
+            self._idle_audio = np.concatenate([self._idle_audio, piece])[-keep:]
+
+    # -- processing --------------------------------------------------------------------------
+
+    def process(self) -> list[CaptionEvent]:
+        """Handle what arrived since the last call: at most one partial decode, plus a final decode
+        for every utterance that ended."""
+        events: list[CaptionEvent] = []
+        self.lag_seconds = self._lag()
+        for kind, at in self._boundaries:
+            if kind == "start":
+                self._begin_utterance(at)
+            elif self._utterance is not None:
+                events += self._finish_utterance(until=at)
+        self._boundaries.clear()
+        utterance = self._utterance
+        if utterance is not None and self._vad.in_speech and self._partial_due(utterance):
+            if self._lag() > self.settings.max_lag:
+                self.skipped_partials += 1
+                log.info("captions: %.1f s behind real time, merging audio into the next decode", self._lag())
+            else:
+                events += self._decode_partial(utterance)
+        return events
+
+    def finish(self) -> list[CaptionEvent]:
+        """End of stream: commit whatever is still being spoken."""
+        events = self.process()
+        if self._utterance is not None:
+            events += self._finish_utterance(until=self.stream_seconds)
+        return events
+
+    def _lag(self) -> float:
+        if self._first_sample_at is None:
+            return 0.0
+        return max(0.0, (self._clock() - self._first_sample_at) - self.stream_seconds)
+
+    def _now(self) -> float:
+        return 0.0 if self._first_sample_at is None else self._clock() - self._first_sample_at
+
+    def _begin_utterance(self, onset: float) -> None:
+        if self._utterance is not None:
+            return
+        onset = max(onset, self._last_utterance_end)
+        start = max(self._last_utterance_end, onset - self.settings.pre_roll)
+        idle_start = self.stream_seconds - len(self._idle_audio) / SAMPLE_RATE
+        skip = max(0, int((start - idle_start) * SAMPLE_RATE))
+        audio = self._idle_audio[skip:]
+        self._utterance = _Utterance(
+            start=self.stream_seconds - len(audio) / SAMPLE_RATE,
+            audio=audio,
+            decoded_until=onset,
+            speech_onset=onset,
+        )
+        self._idle_audio = np.zeros(0, dtype=np.float32)
+
+    def _partial_due(self, utterance: _Utterance) -> bool:
+        now = self.stream_seconds
+        if now - utterance.speech_onset < self.settings.first_decode_after:
+            return False
+        interval = max(self.settings.decode_interval, self._decode_cost / self.settings.cpu_budget)
+        return now - utterance.decoded_until >= interval
+
+    def _decode(self, utterance: _Utterance, until: float) -> Transcription:
+        end_sample = max(0, int((until - utterance.start) * SAMPLE_RATE))
+        window = utterance.audio[:end_sample]
+        cpu_before = self._cpu_clock()
+        wall_before = self._clock()
+        result = self._recognizer.transcribe_window(
+            window,
+            prompt=self._context[-self.settings.prompt_characters :],
+            prefix=words_text(utterance.committed),
+        )
+        self._decode_cost = self._cpu_clock() - cpu_before
+        self.decode_seconds_total += self._clock() - wall_before
+        self.decodes += 1
+        utterance.decoded_until = until
+        return result
+
+    def _new_words(self, utterance: _Utterance, result: Transcription) -> list[Word]:
+        """Words after the committed prefix, shifted to stream time; empty if the decode is noise."""
+        if self._is_noise(result, utterance):
+            return []
+        words = _without_hallucinated_tail(list(result.new_words), utterance.committed)
+        return [Word(w.text, w.start + utterance.start, w.end + utterance.start, w.probability) for w in words]
+
+    def _is_noise(self, result: Transcription, utterance: _Utterance) -> bool:
+        text = normalise_word(result.text.replace(" ", "_")).replace("_", " ").strip()
+        if not result.new_words:
+            return True
+        if result.no_speech_prob > 0.6 and result.avg_logprob < -1.0:
+            return True
+        if not utterance.committed and text in _HALLUCINATIONS and result.avg_logprob < -0.5:
+            return True
+        return _looks_like_a_loop(words_text(result.new_words))
+
+    def _decode_partial(self, utterance: _Utterance) -> list[CaptionEvent]:
+        until = self.stream_seconds
+        words = self._new_words(utterance, self._decode(utterance, until))
+        agreed = self._agreement(utterance.previous, words)
+        # A word that ends at the edge of the audio may still be growing ("can" → "candle").
+        while agreed and agreed[-1].end > until - self.settings.hold_back_seconds:
+            agreed.pop()
+        events: list[CaptionEvent] = []
+        if agreed:
+            events.append(self._commit(utterance, agreed))
+        pending = words[len(agreed) :]
+        utterance.previous = pending
+        events += self._trim(utterance)
+        events += self._partial_event(utterance.previous, utterance)
+        return events
+
+    @staticmethod
+    def _agreement(previous: list[Word], current: list[Word]) -> list[Word]:
+        agreed: list[Word] = []
+        for old, new in zip(previous, current):
+            if normalise_word(old.text) != normalise_word(new.text):
+                break
+            agreed.append(new)
+        return agreed
+
+    def _commit(self, utterance: _Utterance, words: list[Word]) -> CaptionEvent:
+        utterance.committed.extend(words)
+        text = words_text(words)
+        self._last_partial = ""
+        return CaptionEvent("final", text, words[0].start, words[-1].end, self._now())
+
+    def _partial_event(self, pending: list[Word], utterance: _Utterance) -> list[CaptionEvent]:
+        text = words_text(pending)
+        if text == self._last_partial:
+            return []
+        self._last_partial = text
+        if not pending:
+            start = end = utterance.decoded_until
+            return [CaptionEvent("partial", "", start, end, self._now())]
+        return [CaptionEvent("partial", text, pending[0].start, pending[-1].end, self._now())]
+
+    def _finish_utterance(self, until: float) -> list[CaptionEvent]:
+        utterance = self._utterance
+        assert utterance is not None
+        events: list[CaptionEvent] = []
+        words = self._new_words(utterance, self._decode(utterance, until))
+        if words:
+            events.append(self._commit(utterance, words))
+        elif self._last_partial:
+            events.append(CaptionEvent("partial", "", until, until, self._now()))
+            self._last_partial = ""
+        self._remember(utterance.committed)
+        # audio after the end of speech stays as idle audio for the next utterance's pre-roll
+        tail = utterance.audio[max(0, int((until - utterance.start) * SAMPLE_RATE)) :]
+        self._idle_audio = tail[-int((self.settings.pre_roll + 1.0) * SAMPLE_RATE) :]
+        self._utterance = None
+        self._last_utterance_end = until
+        if self._vad.in_speech:  # speech resumed inside the same chunk
+            self._begin_utterance(max(until, self.stream_seconds - self._vad.speech_seconds))
+        return events
+
+    def _remember(self, words: list[Word]) -> None:
+        """Text that has left the decode window becomes context for the next decodes."""
+        self._context = (self._context + " " + words_text(words)).strip()[-1000:]
+
+    def _trim(self, utterance: _Utterance) -> list[CaptionEvent]:
+        """Keep the decode window short: drop audio up to a committed sentence end, or force it."""
+        events: list[CaptionEvent] = []
+        length = self.stream_seconds - utterance.start
+        if length >= self.settings.max_utterance and len(utterance.previous) > 1:
+            # Nobody paused and little agreed for a long time: commit all but the last word.
+            log.info("captions: utterance longer than %.0f s, committing early", self.settings.max_utterance)
+            words = utterance.previous[:-1]
+            events.append(self._commit(utterance, words))
+            utterance.previous = utterance.previous[len(words) :]
+        if length < self.settings.trim_after or not utterance.committed:
+            return events
+        cut_index = None
+        for index, word in enumerate(utterance.committed):
+            if _SENTENCE_END.search(word.text):
+                cut_index = index
+        if cut_index is None and length >= self.settings.max_utterance:
+            cut_index = len(utterance.committed) - 1
+        if cut_index is None:
+            return events
+        cut_time = utterance.committed[cut_index].end
+        cut_sample = max(0, int((cut_time - utterance.start) * SAMPLE_RATE))
+        utterance.audio = utterance.audio[cut_sample:]
+        utterance.start = cut_time
+        self._remember(utterance.committed[: cut_index + 1])
+        utterance.committed = utterance.committed[cut_index + 1 :]
+        return events
