@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ("tests.pulse",)
+
 # Qt must never look for a real display in tests; offscreen needs no system packages.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # No test may reach a model hub.
