@@ -1,0 +1,147 @@
+"""Live captioning: an audio source pumped through the streaming transcriber.
+
+`LiveCaptioner.run(stop)` is a blocking loop meant for a worker thread (the command line runs it on the
+main thread, the window on a QThread). It reads whatever audio has arrived, hands it to the
+transcriber and passes caption events to a callback. A device that disappears is reported once and
+reopened every second until it returns; the captions so far are finalised first, so nothing is lost.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from assistant.audio.source import AudioSource
+from assistant.errors import AudioInputError, DeviceLostError, EndOfAudio
+from assistant.speech.engines import RecognizerOptions, SpeechRecognizer, load_recognizer
+from assistant.speech.streaming import StreamingSettings, StreamingTranscriber
+from assistant.speech.types import CaptionEvent
+
+log = logging.getLogger("assistant.speech.live")
+
+EventCallback = Callable[[CaptionEvent], None]
+StatusCallback = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class LiveStats:
+    decodes: int
+    skipped_partials: int
+    dropped_seconds: float
+    lag_seconds: float
+
+
+class LiveCaptioner:
+    """Runs one source through one transcriber until stopped or the source ends."""
+
+    def __init__(
+        self,
+        source: AudioSource,
+        transcriber: StreamingTranscriber,
+        on_event: EventCallback,
+        on_status: StatusCallback | None = None,
+        reconnect_seconds: float = 1.0,
+    ) -> None:
+        self.source = source
+        self.transcriber = transcriber
+        self._on_event = on_event
+        self._on_status = on_status or (lambda message: log.info("captions: %s", message))
+        self._reconnect_seconds = reconnect_seconds
+        self._lag_reported = False
+
+    def stats(self) -> LiveStats:
+        return LiveStats(
+            decodes=self.transcriber.decodes,
+            skipped_partials=self.transcriber.skipped_partials,
+            dropped_seconds=self.source.dropped_seconds,
+            lag_seconds=self.transcriber.lag_seconds,
+        )
+
+    def run(self, stop: threading.Event) -> None:
+        """Caption until `stop` is set or a finite source ends. Raises `AssistantError` only when the
+        source cannot be opened at all at the start."""
+        self.source.open()
+        self._on_status(f"listening to {self.source.description}")
+        try:
+            while not stop.is_set():
+                try:
+                    chunk = self.source.read(timeout=0.1)
+                except EndOfAudio:
+                    self._emit(self.transcriber.finish())
+                    return
+                except DeviceLostError as error:
+                    self._emit(self.transcriber.finish())
+                    self._on_status(f"{error} Waiting for it to come back…")
+                    if not self._reconnect(stop):
+                        return
+                    continue
+                if len(chunk):
+                    self.transcriber.insert_audio(chunk)
+                self._emit(self.transcriber.process())
+                self._report_lag()
+            self._emit(self.transcriber.finish())
+        finally:
+            self.source.close()
+
+    def _reconnect(self, stop: threading.Event) -> bool:
+        self.source.close()
+        while not stop.wait(self._reconnect_seconds):
+            try:
+                self.source.open()
+            except AudioInputError:
+                continue
+            self._on_status(f"{self.source.description} is back; listening again")
+            return True
+        return False
+
+    def _report_lag(self) -> None:
+        lagging = self.transcriber.lag_seconds > self.transcriber.settings.max_lag
+        if lagging and not self._lag_reported:
+            self._on_status(
+                f"recognition is {self.transcriber.lag_seconds:.1f} s behind; skipping interim captions "
+                "to catch up (a smaller model or fewer other programs would help)"
+            )
+        elif not lagging and self._lag_reported:
+            self._on_status("recognition has caught up")
+        self._lag_reported = lagging
+
+    def _emit(self, events: list[CaptionEvent]) -> None:
+        for event in events:
+            self._on_event(event)
+
+
+def build_transcriber(
+    recognizer: SpeechRecognizer, settings: StreamingSettings | None = None
+) -> StreamingTranscriber:
+    from assistant.audio.vad import StreamingVad, load_vad_session
+
+    return StreamingTranscriber(recognizer, StreamingVad(load_vad_session()), settings)
+
+
+def build_live_captioner(
+    source_spec: str,
+    *,
+    engine: str = "faster-whisper",
+    model: str = "tiny.en",
+    language: str | None = "en",
+    translate: bool = False,
+    vocabulary: str | None = None,
+    realtime: bool = False,
+    threads: int = 2,
+    on_event: EventCallback,
+    on_status: StatusCallback | None = None,
+) -> LiveCaptioner:
+    """Load the model and make a captioner for `source_spec` (mic, system, a device, or a file).
+    Slow (loads a model): call it off the GUI thread."""
+    from assistant.audio.sources import open_audio_source
+
+    source = open_audio_source(source_spec, realtime=realtime)
+    if on_status is not None:
+        on_status(f"loading speech model {model} ({engine})")
+    options = RecognizerOptions(
+        language=language, translate=translate, vocabulary=vocabulary or "", threads=threads
+    )
+    recognizer = load_recognizer(engine, model, options)
+    return LiveCaptioner(source, build_transcriber(recognizer), on_event, on_status)
