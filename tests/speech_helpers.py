@@ -26,7 +26,9 @@ def silence(seconds: float) -> AudioArray:
     return np.zeros(int(seconds * SAMPLE_RATE), dtype=np.float32)
 
 
-def feed(transcriber: StreamingTranscriber, audio: AudioArray, chunk_seconds: float = 0.1) -> list[CaptionEvent]:
+def feed(
+    transcriber: StreamingTranscriber, audio: AudioArray, chunk_seconds: float = 0.1
+) -> list[CaptionEvent]:
     """Feed audio at full speed in microphone-sized chunks, calling `process` after each."""
     events: list[CaptionEvent] = []
     step = int(chunk_seconds * SAMPLE_RATE)

@@ -82,9 +82,7 @@ def test_falling_behind_skips_interim_decodes_but_keeps_every_word(
 ) -> None:
     # A clock that says 5 s more have passed than the audio covers: the recogniser is behind.
     now = [0.0]
-    transcriber = StreamingTranscriber(
-        recognizer, build_transcriber(recognizer)._vad, clock=lambda: now[0]
-    )
+    transcriber = StreamingTranscriber(recognizer, build_transcriber(recognizer)._vad, clock=lambda: now[0])
     audio = np.concatenate([silence(0.5), sentence, silence(1.0)])
     events = []
     for offset in range(0, len(audio), 1600):

@@ -20,13 +20,17 @@ _SENTENCE_ENDS = (".", "?", "!")
 def _add_recognition_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--engine", choices=ENGINES, default=DEFAULT_ENGINE, help="speech engine")
     parser.add_argument(
-        "--model", default=DEFAULT_MODEL, help="model name (`assistant models list`) or path (default tiny.en)"
+        "--model",
+        default=DEFAULT_MODEL,
+        help="model name (`assistant models list`) or path (default tiny.en)",
     )
     parser.add_argument(
         "--language", default="en", help="spoken language code, or `auto` to detect it (default en)"
     )
     parser.add_argument("--translate", action="store_true", help="translate to English (multilingual models)")
-    parser.add_argument("--vocabulary", default="", help="names and terms to prefer, e.g. 'Kubernetes, Anaïs'")
+    parser.add_argument(
+        "--vocabulary", default="", help="names and terms to prefer, e.g. 'Kubernetes, Anaïs'"
+    )
     parser.add_argument("--threads", type=int, default=2, help="CPU threads for recognition (default 2)")
 
 
@@ -94,8 +98,10 @@ class TerminalCaptions:
         visible = len(text) + (len(partial) + 1 if partial else 0)
         if visible > width:  # keep the newest words on one line so \r can rewrite it
             cut = visible - width
-            shown = text[cut:] + (" \x1b[2;3m" + partial + "\x1b[0m" if partial else "") if cut < len(text) else (
-                "\x1b[2;3m" + partial[-width:] + "\x1b[0m"
+            shown = (
+                text[cut:] + (" \x1b[2;3m" + partial + "\x1b[0m" if partial else "")
+                if cut < len(text)
+                else ("\x1b[2;3m" + partial[-width:] + "\x1b[0m")
             )
         self._out.write("\r\x1b[K" + shown + end)
         self._out.flush()
@@ -164,7 +170,10 @@ def run_transcribe(args: argparse.Namespace) -> int:
         args.engine,
         args.model,
         RecognizerOptions(
-            language=_language(args), translate=args.translate, vocabulary=args.vocabulary, threads=args.threads
+            language=_language(args),
+            translate=args.translate,
+            vocabulary=args.vocabulary,
+            threads=args.threads,
         ),
     )
     segments = []

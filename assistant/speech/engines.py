@@ -100,7 +100,7 @@ def _clean_word(text: str) -> str:
 
 
 class FasterWhisperRecognizer:
-    """faster-whisper (CTranslate2). Construct with `load_recognizer`; the constructor takes a loaded model."""
+    """faster-whisper (CTranslate2). made by `load_recognizer` from a loaded model."""
 
     def __init__(
         self,
@@ -196,7 +196,9 @@ class FasterWhisperRecognizer:
             tokens = self._speech_tokens(tokenizer, generated, content_frames / FRAMES_PER_SECOND)
             length = max(1, len(tokens) - len(prefix_tokens))
             avg_logprob = float(result.scores[0]) / length if result.scores else 0.0
-            words, prefix_words = self._align(tokenizer, tokens, len(prefix_tokens), encoder_output, content_frames)
+            words, prefix_words = self._align(
+                tokenizer, tokens, len(prefix_tokens), encoder_output, content_frames
+            )
         return Transcription(
             words=tuple(words),
             text=tokenizer.decode(tokens).strip(),
@@ -311,7 +313,9 @@ class OpenAIWhisperRecognizer:
                 text = _clean_word(w["word"])
                 if text:
                     start = min(float(w["start"]), limit)
-                    words.append(Word(text, start, max(start, min(float(w["end"]), limit)), float(w["probability"])))
+                    words.append(
+                        Word(text, start, max(start, min(float(w["end"]), limit)), float(w["probability"]))
+                    )
         return Transcription(
             words=tuple(words),
             text=str(result["text"]).strip(),
@@ -384,8 +388,11 @@ def _load_faster_whisper(model: str, options: RecognizerOptions) -> FasterWhispe
         )
     if not loaded.model.is_multilingual:
         options = RecognizerOptions(
-            language="en", translate=False, vocabulary=options.vocabulary,
-            beam_size=options.beam_size, threads=options.threads,
+            language="en",
+            translate=False,
+            vocabulary=options.vocabulary,
+            beam_size=options.beam_size,
+            threads=options.threads,
         )
     return FasterWhisperRecognizer(loaded, options, name=f"faster-whisper {model}")
 
@@ -409,14 +416,21 @@ def _load_openai_whisper(model: str, options: RecognizerOptions) -> OpenAIWhispe
             f"the openai-whisper model {model!r} at {path} could not be loaded ({error}); it may be "
             f"corrupt: run `assistant models download {model}` to fetch it again"
         ) from error
-    name = Path(model).stem.removeprefix("whisper-") if Path(model).suffix == ".pt" else model.removeprefix("whisper:")
+    name = (
+        Path(model).stem.removeprefix("whisper-")
+        if Path(model).suffix == ".pt"
+        else model.removeprefix("whisper:")
+    )
     heads = getattr(whisper, "_ALIGNMENT_HEADS", {}).get(name)
     if heads is not None:  # a converted checkpoint may lack them; word times need the right heads
         loaded.set_alignment_heads(heads)
     if not loaded.is_multilingual:
         options = RecognizerOptions(
-            language="en", translate=False, vocabulary=options.vocabulary,
-            beam_size=options.beam_size, threads=options.threads,
+            language="en",
+            translate=False,
+            vocabulary=options.vocabulary,
+            beam_size=options.beam_size,
+            threads=options.threads,
         )
     return OpenAIWhisperRecognizer(loaded, options, name=f"openai-whisper {name}")
 

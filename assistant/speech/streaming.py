@@ -94,7 +94,7 @@ def _without_hallucinated_tail(words: list[Word], committed: list[Word]) -> list
         if history[-size:] == history[-2 * size : -size]:
             keep = count - size
             kept: list[Word] = []
-            for word, norm in zip(words, spoken):
+            for word, norm in zip(words, spoken, strict=True):
                 if keep <= 0 and norm:
                     break
                 kept.append(word)
@@ -255,7 +255,9 @@ class StreamingTranscriber:
         if self._is_noise(result, utterance):
             return []
         words = _without_hallucinated_tail(list(result.new_words), utterance.committed)
-        return [Word(w.text, w.start + utterance.start, w.end + utterance.start, w.probability) for w in words]
+        return [
+            Word(w.text, w.start + utterance.start, w.end + utterance.start, w.probability) for w in words
+        ]
 
     def _is_noise(self, result: Transcription, utterance: _Utterance) -> bool:
         text = normalise_word(result.text.replace(" ", "_")).replace("_", " ").strip()
@@ -286,7 +288,7 @@ class StreamingTranscriber:
     @staticmethod
     def _agreement(previous: list[Word], current: list[Word]) -> list[Word]:
         agreed: list[Word] = []
-        for old, new in zip(previous, current):
+        for old, new in zip(previous, current, strict=False):
             if normalise_word(old.text) != normalise_word(new.text):
                 break
             agreed.append(new)
