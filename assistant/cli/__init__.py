@@ -40,6 +40,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _default_command() -> list[str]:
+    """The window when it is installed, otherwise live captions of the microphone in the terminal."""
+    try:
+        importlib.import_module("assistant.cli.app")
+    except ModuleNotFoundError:
+        return ["captions"]
+    return ["app"]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -50,10 +59,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     handler = getattr(args, "handler", None)
     if handler is None:
-        handler = getattr(parser, "default_handler", None)
-        if handler is None:
-            parser.print_help()
-            return 0
+        # No command: the app's main job on its built-in defaults.
+        given = list(argv) if argv is not None else sys.argv[1:]
+        args = parser.parse_args([*given, *_default_command()])
+        handler = args.handler
     try:
         code: int = handler(args)
         return code

@@ -1,0 +1,194 @@
+"""Live-caption latency, accuracy and CPU cost, against a naive fixed-chunk baseline in the same run.
+
+Builds one stream from the speech clips in ../shared/evaldata/speech (1 s of silence before, between
+and after them), writes it to a WAV file and plays it at real time through the real pipeline
+(`FileSource(realtime=True)` → `LiveCaptioner` → `StreamingTranscriber`), then prints:
+
+- final latency: t_emit − end of the finalised audio (median, p90)
+- partial latency: t_emit − end of the audio a partial covers (median)
+- utterance-end latency: for each clip, when its last word was finalised minus when the speaker
+  actually stopped (the clip's end in the stream; the recogniser's own timestamps are not trusted)
+- streamed WER vs offline WER (the same model, `transcribe_long` on each clip)
+- CPU seconds per second of speech, and per second of silence (a separate silent stream)
+
+The baseline cuts the stream into fixed 5 s chunks and transcribes each as it completes, as simple
+captioners do. Usage:
+
+    .venv/bin/python bench/captions_latency.py [--runs 2] [--clips 16] [--threads 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import threading
+import time
+import wave
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from assistant.audio.source import SAMPLE_RATE, AudioArray
+from assistant.audio.sources import FileSource
+from assistant.speech.engines import RecognizerOptions, SpeechRecognizer, load_recognizer
+from assistant.speech.evaluation import Stream, assign_to_spans, build_stream, load_clips, word_error_rate
+from assistant.speech.live import LiveCaptioner, build_transcriber
+from assistant.speech.types import CaptionEvent
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+def write_wav(audio: AudioArray, path: Path) -> None:
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(SAMPLE_RATE)
+        out.writeframes((np.clip(audio, -1, 1) * 32767).astype("<i2").tobytes())
+
+
+def percentile(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q)) if values else float("nan")
+
+
+@dataclass
+class Result:
+    name: str
+    final_latencies: list[float]
+    partial_latencies: list[float]
+    utterance_end: list[float]
+    wer: float
+    cpu_per_speech_second: float
+    skipped_partials: int = 0
+
+    def row(self) -> str:
+        return (
+            f"{self.name:<10} final med {percentile(self.final_latencies, 50):5.2f} s "
+            f"p90 {percentile(self.final_latencies, 90):5.2f} s | partial med "
+            f"{percentile(self.partial_latencies, 50):5.2f} s | utterance-end med "
+            f"{percentile(self.utterance_end, 50):5.2f} s p90 {percentile(self.utterance_end, 90):5.2f} s | "
+            f"WER {self.wer * 100:4.1f} % | CPU {self.cpu_per_speech_second:4.2f} core-s per speech-s"
+        )
+
+
+def utterance_end_latencies(stream: Stream, finals: list[CaptionEvent]) -> list[float]:
+    latencies = []
+    for start, end in stream.spans:
+        mine = [e for e in finals if start - 0.6 <= e.start < end + 0.6]
+        if mine:
+            latencies.append(max(e.t_emit for e in mine) - end)
+    return latencies
+
+
+def run_streaming(recognizer: SpeechRecognizer, stream: Stream, wav: Path) -> Result:
+    events: list[CaptionEvent] = []
+    captioner = LiveCaptioner(FileSource(wav, realtime=True), build_transcriber(recognizer), events.append)
+    cpu_before = time.process_time()
+    captioner.run(threading.Event())
+    cpu = time.process_time() - cpu_before
+    finals = [e for e in events if e.kind == "final" and e.text]
+    partials = [e for e in events if e.kind == "partial" and e.text]
+    texts = assign_to_spans(stream, [(e.start, e.end, e.text) for e in finals])
+    return Result(
+        "streaming",
+        [e.t_emit - e.end for e in finals],
+        [e.t_emit - e.end for e in partials],
+        utterance_end_latencies(stream, finals),
+        word_error_rate(stream.references, texts),
+        cpu / stream.speech_seconds,
+        captioner.transcriber.skipped_partials,
+    )
+
+
+def run_fixed_chunks(recognizer: SpeechRecognizer, stream: Stream, chunk_seconds: float = 5.0) -> Result:
+    """The naive baseline: wait for each 5 s chunk to be complete, then transcribe it (30 s window)."""
+    started = time.monotonic()
+    cpu_before = time.process_time()
+    finals: list[CaptionEvent] = []
+    step = int(chunk_seconds * SAMPLE_RATE)
+    for offset in range(0, len(stream.audio), step):
+        chunk_end = min(len(stream.audio), offset + step) / SAMPLE_RATE
+        wait = started + chunk_end - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)  # the audio of this chunk has not been spoken yet
+        chunk = stream.audio[offset : offset + step]
+        t0 = offset / SAMPLE_RATE
+        for segment in recognizer.transcribe_long(chunk):
+            if segment.text:
+                finals.append(
+                    CaptionEvent(
+                        "final", segment.text, t0 + segment.start, t0 + segment.end, time.monotonic() - started
+                    )
+                )
+    cpu = time.process_time() - cpu_before
+    texts = assign_to_spans(stream, [(e.start, e.end, e.text) for e in finals])
+    return Result(
+        "5 s chunks",
+        [e.t_emit - e.end for e in finals],
+        [],
+        utterance_end_latencies(stream, finals),
+        word_error_rate(stream.references, texts),
+        cpu / stream.speech_seconds,
+    )
+
+
+def silence_cpu(recognizer: SpeechRecognizer, seconds: float, wav: Path) -> float:
+    rng = np.random.default_rng(0)
+    quiet_room = (rng.standard_normal(int(seconds * SAMPLE_RATE)) * 0.003).astype(np.float32)
+    write_wav(quiet_room, wav)
+    captioner = LiveCaptioner(FileSource(wav, realtime=True), build_transcriber(recognizer), lambda e: None)
+    cpu_before = time.process_time()
+    captioner.run(threading.Event())
+    return (time.process_time() - cpu_before) / seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument("--clips", type=int, default=None, help="use only the first N clips")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--model", default="tiny.en")
+    parser.add_argument("--shared", type=Path, default=SHARED)
+    args = parser.parse_args()
+
+    clips = load_clips(args.shared / "evaldata" / "speech", args.clips)
+    stream = build_stream(clips, gap_seconds=1.0)
+    recognizer = load_recognizer("faster-whisper", args.model, RecognizerOptions(threads=args.threads))
+    print(
+        f"stream: {len(clips)} clips, {len(stream.audio) / SAMPLE_RATE:.1f} s "
+        f"({stream.speech_seconds:.1f} s of speech), model {args.model}, {args.threads} threads"
+    )
+    offline = word_error_rate(
+        [c.reference for c in clips], [" ".join(s.text for s in recognizer.transcribe_long(c.audio)) for c in clips]
+    )
+    print(f"offline WER (transcribe_long on each clip): {offline * 100:.1f} %")
+    with tempfile.TemporaryDirectory() as folder:
+        wav = Path(folder) / "stream.wav"
+        write_wav(stream.audio, wav)
+        summary: dict[str, list[Result]] = {"streaming": [], "5 s chunks": []}
+        for run in range(1, args.runs + 1):
+            ours = run_streaming(recognizer, stream, wav)
+            baseline = run_fixed_chunks(recognizer, stream)
+            summary["streaming"].append(ours)
+            summary["5 s chunks"].append(baseline)
+            print(f"run {run}:")
+            print("  " + ours.row() + f" | interim decodes skipped {ours.skipped_partials}")
+            print("  " + baseline.row())
+            ratio = percentile(baseline.final_latencies, 50) / percentile(ours.final_latencies, 50)
+            print(f"  median final latency: streaming is {ratio:.1f}x lower than the baseline")
+        idle = silence_cpu(recognizer, 30.0, Path(folder) / "quiet.wav")
+    print(f"CPU in a quiet room (30 s of faint noise): {idle:.3f} core-s per second")
+    for name, results in summary.items():
+        medians = [percentile(r.final_latencies, 50) for r in results]
+        ends = [percentile(r.utterance_end, 50) for r in results]
+        print(
+            f"{name:<10} over {len(results)} runs: final median {statistics.median(medians):.2f} s, "
+            f"utterance-end median {statistics.median(ends):.2f} s, "
+            f"WER {statistics.median(r.wer for r in results) * 100:.1f} %, "
+            f"CPU {statistics.median(r.cpu_per_speech_second for r in results):.2f} core-s/s"
+        )
+
+
+if __name__ == "__main__":
+    main()
