@@ -66,10 +66,11 @@ python_packages() {
   # openai-whisper without its triton dependency (286 MB, used only on CUDA GPUs).
   "${pip[@]}" install --no-deps "openai-whisper==20250625"
   # rapidocr-onnxruntime asks for the full opencv-python, which bundles Qt 5 and breaks PySide6;
-  # the headless build has everything it uses.
+  # the headless build (a dependency above) has everything it uses.
+  "${pip[@]}" install --no-deps "rapidocr-onnxruntime==1.4.4"
   if "$VENV/bin/python" -m pip show opencv-python >/dev/null 2>&1; then
     "${pip[@]}" uninstall -y opencv-python
-    "${pip[@]}" install --force-reinstall --no-deps "opencv-python-headless"
+    "${pip[@]}" install --force-reinstall --no-deps "opencv-python-headless>=4.8,<5"
   fi
   echo "$hash test=$WANT_TEST" >"$stamp"
 }
