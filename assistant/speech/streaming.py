@@ -47,7 +47,7 @@ _HALLUCINATIONS = {
     "thank you for watching",
     "you",
     "bye",
-    "subtitles by the amaraorg community",
+    "subtitles by the amaraorg community",  # "Amara.org" loses its dot in normalise_word
     "please subscribe",
 }
 _SENTENCE_END = re.compile(r"[.?!][\"')\]]*$")
@@ -78,20 +78,19 @@ def _looks_like_a_loop(text: str) -> bool:
 
 
 def _without_hallucinated_tail(words: list[Word], committed: list[Word]) -> list[Word]:
-    """Drop what Whisper makes up after the speech: a run of words squeezed into almost no audio (real
-    speech takes about 0.3 s a word; the cross-attention piles invented words at the end), or a
-    repeat of the words just before it."""
+    """Drop what Whisper makes up after the speech: a closing run of three or more words squeezed into
+    almost no audio (real speech takes about 0.3 s a word; the cross-attention piles invented words
+    at the end), or a repeat of the words just before it."""
     for i in range(len(words) - 2):
-        tail = words[i:]
-        if (tail[-1].end - tail[0].start) / len(tail) < 0.06:
+        if all(w.end - w.start < 0.08 for w in words[i:]):
             words = words[:i]
             break
     history = [normalise_word(w.text) for w in committed + words]
     history = [w for w in history if w]
     spoken = [normalise_word(w.text) for w in words]
     count = len([w for w in spoken if w])
-    for size in range(count // 2, 2, -1):  # a repeated run of three words or more
-        if history[-size:] == history[-2 * size : -size]:
+    for size in range(count, 2, -1):  # a repeated run of three words or more
+        if 2 * size <= len(history) and history[-size:] == history[-2 * size : -size]:
             keep = count - size
             kept: list[Word] = []
             for word, norm in zip(words, spoken, strict=True):
@@ -260,7 +259,7 @@ class StreamingTranscriber:
         ]
 
     def _is_noise(self, result: Transcription, utterance: _Utterance) -> bool:
-        text = normalise_word(result.text.replace(" ", "_")).replace("_", " ").strip()
+        text = " ".join(normalise_word(word) for word in result.text.split())
         if not result.new_words:
             return True
         if result.no_speech_prob > 0.6 and result.avg_logprob < -1.0:

@@ -1,0 +1,37 @@
+"""The commit policy's pure parts: local agreement and dropping text Whisper makes up after speech."""
+
+from __future__ import annotations
+
+from assistant.speech.streaming import StreamingTranscriber, _without_hallucinated_tail
+from assistant.speech.types import Word
+
+
+def words(text: str, start: float = 0.0, seconds_per_word: float = 0.3) -> list[Word]:
+    return [
+        Word(" " + w, start + i * seconds_per_word, start + (i + 1) * seconds_per_word)
+        for i, w in enumerate(text.split())
+    ]
+
+
+def test_words_two_decodes_agree_on_are_committed_up_to_the_first_difference() -> None:
+    previous = words("ask not what your country")
+    current = words("Ask not, what you can do")
+    agreed = StreamingTranscriber._agreement(previous, current)
+    assert [w.text for w in agreed] == [" Ask", " not,", " what"]
+
+
+def test_words_squeezed_into_no_audio_after_the_speech_are_dropped() -> None:
+    real = words("and so my fellow americans")
+    invented = words("and so my fellow americans", start=1.5, seconds_per_word=0.01)
+    assert _without_hallucinated_tail(real + invented, []) == real
+
+
+def test_a_repeat_of_what_was_just_committed_is_dropped() -> None:
+    committed = words("ask what you can do for your country")
+    repeat = words("ask what you can do for your country", start=2.4)
+    assert _without_hallucinated_tail(repeat, committed) == []
+
+
+def test_ordinary_speech_and_short_repetitions_are_kept() -> None:
+    speech = words("no no no I said the blue one not the red one")
+    assert _without_hallucinated_tail(speech, words("which one")) == speech
