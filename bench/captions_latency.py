@@ -106,6 +106,7 @@ def run_fixed_chunks(recognizer: SpeechRecognizer, stream: Stream, chunk_seconds
     started = time.monotonic()
     cpu_before = time.process_time()
     finals: list[CaptionEvent] = []
+    timed_words: list[tuple[float, float, str]] = []  # a segment can span two clips: score by word
     step = int(chunk_seconds * SAMPLE_RATE)
     for offset in range(0, len(stream.audio), step):
         chunk_end = min(len(stream.audio), offset + step) / SAMPLE_RATE
@@ -115,14 +116,19 @@ def run_fixed_chunks(recognizer: SpeechRecognizer, stream: Stream, chunk_seconds
         chunk = stream.audio[offset : offset + step]
         t0 = offset / SAMPLE_RATE
         for segment in recognizer.transcribe_long(chunk):
+            timed_words += [(t0 + w.start, t0 + w.end, w.text) for w in segment.words]
             if segment.text:
                 finals.append(
                     CaptionEvent(
-                        "final", segment.text, t0 + segment.start, t0 + segment.end, time.monotonic() - started
+                        "final",
+                        segment.text,
+                        t0 + segment.start,
+                        t0 + segment.end,
+                        time.monotonic() - started,
                     )
                 )
     cpu = time.process_time() - cpu_before
-    texts = assign_to_spans(stream, [(e.start, e.end, e.text) for e in finals])
+    texts = assign_to_spans(stream, timed_words)
     return Result(
         "5 s chunks",
         [e.t_emit - e.end for e in finals],
@@ -160,7 +166,8 @@ def main() -> None:
         f"({stream.speech_seconds:.1f} s of speech), model {args.model}, {args.threads} threads"
     )
     offline = word_error_rate(
-        [c.reference for c in clips], [" ".join(s.text for s in recognizer.transcribe_long(c.audio)) for c in clips]
+        [c.reference for c in clips],
+        [" ".join(s.text for s in recognizer.transcribe_long(c.audio)) for c in clips],
     )
     print(f"offline WER (transcribe_long on each clip): {offline * 100:.1f} %")
     with tempfile.TemporaryDirectory() as folder:

@@ -145,3 +145,19 @@ def test_live_captions_through_a_virtual_microphone_and_system_audio(
     )
     errors, words = word_errors(reference, text)
     assert errors / words <= 0.35, (text, statuses)
+
+
+def test_an_english_only_model_refuses_another_language(
+    speech_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["transcribe", str(speech_file), "--language", "de"]) == 2
+    line = _error_line(capsys)
+    assert "English only" in line and "--model small" in line
+
+
+def test_vocabulary_and_language_detection_options_are_accepted(
+    speech_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["transcribe", str(speech_file), "--language", "auto", "--vocabulary", "passport, appointment"]
+    assert main(args) == 0
+    assert "passport" in capsys.readouterr().out.lower()

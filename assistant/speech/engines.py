@@ -14,6 +14,7 @@ transcriber shifts them to stream time.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import threading
@@ -370,6 +371,16 @@ def _resolve_path(model: str, engine: str) -> Path:
     return Path(resolve(model, engine=engine).path)
 
 
+def _english_only(model: str, options: RecognizerOptions) -> RecognizerOptions:
+    """Options for an English-only model; asking it for another language is refused clearly."""
+    if options.language not in (None, "en"):
+        raise AssistantError(
+            f"the model {model!r} understands English only; choose a multilingual model "
+            f"(for example `--model small`) for language {options.language!r}"
+        )
+    return dataclasses.replace(options, language="en", translate=False)
+
+
 def _load_faster_whisper(model: str, options: RecognizerOptions) -> FasterWhisperRecognizer:
     from faster_whisper import WhisperModel
 
@@ -381,19 +392,8 @@ def _load_faster_whisper(model: str, options: RecognizerOptions) -> FasterWhispe
             f"the speech model {model!r} at {path} could not be loaded ({error}); it may be corrupt: "
             f"run `assistant models download {model}` to fetch it again"
         ) from error
-    if not loaded.model.is_multilingual and options.language not in (None, "en"):
-        raise AssistantError(
-            f"the model {model!r} understands English only; choose a multilingual model "
-            f"(for example `--model small`) for language {options.language!r}"
-        )
     if not loaded.model.is_multilingual:
-        options = RecognizerOptions(
-            language="en",
-            translate=False,
-            vocabulary=options.vocabulary,
-            beam_size=options.beam_size,
-            threads=options.threads,
-        )
+        options = _english_only(model, options)
     return FasterWhisperRecognizer(loaded, options, name=f"faster-whisper {model}")
 
 
@@ -425,13 +425,7 @@ def _load_openai_whisper(model: str, options: RecognizerOptions) -> OpenAIWhispe
     if heads is not None:  # a converted checkpoint may lack them; word times need the right heads
         loaded.set_alignment_heads(heads)
     if not loaded.is_multilingual:
-        options = RecognizerOptions(
-            language="en",
-            translate=False,
-            vocabulary=options.vocabulary,
-            beam_size=options.beam_size,
-            threads=options.threads,
-        )
+        options = _english_only(model, options)
     return OpenAIWhisperRecognizer(loaded, options, name=f"openai-whisper {name}")
 
 
