@@ -13,10 +13,9 @@ import logging
 import sys
 import threading
 import time
-from collections.abc import Callable
 from typing import Any
 
-from assistant.errors import ModelNotFoundError
+from assistant.errors import AssistantError, ModelNotFoundError
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +114,8 @@ def _load_describer(model: str | None) -> tuple[Any, bool]:
     fallback = isinstance(describer, describe_module.FallbackDescriber)
     if fallback:
         _note(
-            "no scene model installed, using quick cues instead. Install one with `assistant models install`."
+            "no scene model installed, using quick cues instead. "
+            "Install one with `assistant models download florence-2-base`."
         )
     return describer, fallback
 
@@ -138,7 +138,7 @@ def describe_command(args: argparse.Namespace) -> int:
         text = str(description.text)
         result = {
             "text": text,
-            "objects": list(getattr(description, "objects", []) or []),
+            "objects": [scene_object.as_dict() for scene_object in description.objects],
             "fallback": fallback,
         }
     print(json.dumps(result, ensure_ascii=False) if args.json else text, flush=True)
@@ -164,18 +164,17 @@ def read_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _make_narration_speaker() -> Callable[[str, bool], None]:
-    """say(text, interrupt): a new description cuts off whatever is left of the previous, stale one."""
+def _start_narration_voice() -> Any:
+    """The speech controller for narration, or None (with a warning) when speech is unavailable."""
     from assistant import voice
 
-    controller = voice.SpeechController()
-
-    def say(text: str, interrupt: bool) -> None:
-        if interrupt:
-            controller.interrupt()
-        controller.say(text)
-
-    return say
+    controller = voice.SpeechController(voice.load_speaker)
+    try:
+        controller.start()
+    except AssistantError as error:
+        _note(f"warning: descriptions will not be spoken: {error}")
+        return None
+    return controller
 
 
 def narrate_command(args: argparse.Namespace) -> int:
@@ -191,7 +190,7 @@ def narrate_command(args: argparse.Namespace) -> int:
     except BaseException:
         source.close()
         raise
-    say = _make_narration_speaker() if args.speak else None
+    speech = _start_narration_voice() if args.speak else None
     stop = threading.Event()
     started = time.monotonic()
 
@@ -200,8 +199,11 @@ def narrate_command(args: argparse.Namespace) -> int:
             print(json.dumps({"t": round(event.t, 2), "text": event.text}, ensure_ascii=False), flush=True)
         else:
             print(event.text, flush=True)
-        if say is not None:
-            say(event.text, event.interrupt)
+        if speech is not None:
+            # A new description cuts off whatever is left of the previous, stale one.
+            if event.interrupt:
+                speech.interrupt()
+            speech.say(event.text)
 
     def describe_frame(frame: Any) -> str:
         return str(describer.describe(frame, detail="brief").text)
@@ -213,9 +215,14 @@ def narrate_command(args: argparse.Namespace) -> int:
         )
     except KeyboardInterrupt:
         stop.set()
+        if speech is not None:
+            speech.stop()
         _note("narration stopped")
         return 0
     finally:
         source.close()
+        if speech is not None:
+            speech.wait_until_idle(timeout=30.0)
+            speech.close()
     _note(f"{source.description} ended after {count} description{'s' if count != 1 else ''}")
     return 0
