@@ -1,0 +1,363 @@
+"""The desktop shell, offscreen: shortcuts, the overlay, settings, accessible names, announcements and
+a fast shutdown. Real widgets, real workers and real models where they exist offline; the one stand-in
+is `RecordingTarget`, which replaces the app controller to check every row of the command table."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAccessible, QKeySequence
+from PySide6.QtWidgets import QAbstractSpinBox, QApplication, QKeySequenceEdit, QWidget
+
+import ui.announce
+from assistant.speech.types import CaptionEvent
+from assistant.vision.image import load_image
+from ui.appearance import PRESETS, WCAG_AA, contrast_ratio, preset, softened
+from ui.commands import COMMANDS, CommandActions, ShortcutConflictError
+from ui.controller import AppController, Sources
+from ui.overlay import CaptionOverlay
+from ui.settings import Key, Settings
+from ui.settings_dialog import SettingsDialog
+
+QUIET_SECONDS = 5_000  # ms: the longest any wait here may take on a busy 2-core machine
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    store = Settings(tmp_path / "settings.ini")
+    store.set(Key.VOICE_OUTPUT, "off")  # tests do not speak; the voice has its own tests
+    store.set(Key.CAMERA, "")
+    store.set(Key.CAPTIONS_AT_START, False)
+    return store
+
+
+@pytest.fixture
+def controller(qtbot: Any, settings: Settings) -> Any:
+    app = AppController(settings, Sources(captions=False))
+    app.start(load_models=False)
+    app.window.show()
+    _activate(qtbot, app.window)
+    yield app
+    app.shutdown()
+    app.window.close()
+
+
+def _activate(qtbot: Any, window: QWidget) -> None:
+    """Shortcuts only fire in the active window, so wait until the window manager says it is."""
+    qtbot.waitExposed(window)
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=QUIET_SECONDS)
+
+
+def _chord(sequence: QKeySequence) -> tuple[Qt.Key, Qt.KeyboardModifier]:
+    combination = sequence[0]  # type: ignore[index]
+    return combination.key(), combination.keyboardModifiers()
+
+
+class RecordingTarget:
+    """Stands in for `AppController` (the real one opens file dialogs for some commands)."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+        self.voice_question_active = False
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return lambda: self.calls.append(name)
+
+
+def test_every_command_is_reachable_by_its_default_shortcut(qtbot: Any, settings: Settings) -> None:
+    window = QWidget()
+    qtbot.addWidget(window)
+    target = RecordingTarget()
+    actions = CommandActions(settings, target, window)
+    QApplication.instance().installEventFilter(actions.hold_filter)  # type: ignore[union-attr]
+    try:
+        window.show()
+        _activate(qtbot, window)
+        for item in COMMANDS:
+            target.calls.clear()
+            key, modifiers = _chord(QKeySequence(item.shortcut))
+            qtbot.keyClick(window, key, modifiers)
+            expected = [item.handler, item.release_handler] if item.release_handler else [item.handler]
+            assert [c for c in target.calls if c != "interrupt_speech"] == expected, item.id
+            assert target.calls[0] == "interrupt_speech", "every command silences speech first"
+    finally:
+        QApplication.instance().removeEventFilter(actions.hold_filter)  # type: ignore[union-attr]
+
+
+def test_describe_shortcut_runs_the_real_command_and_explains_a_missing_camera(
+    qtbot: Any, controller: Any
+) -> None:
+    with qtbot.waitSignal(controller.description_ready, timeout=QUIET_SECONDS) as blocker:
+        qtbot.keyClick(
+            controller.window,
+            Qt.Key.Key_D,
+            Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+        )
+    assert "No camera picture" in blocker.args[0]
+    assert "Connect a camera" in controller.window.description.toPlainText()
+
+
+def test_overlay_shortcut_toggles_the_overlay(qtbot: Any, controller: Any) -> None:
+    chord = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+    qtbot.keyClick(controller.window, Qt.Key.Key_O, chord)
+    qtbot.waitUntil(controller.overlay.isVisible, timeout=QUIET_SECONDS)
+    qtbot.keyClick(controller.window, Qt.Key.Key_O, chord)
+    qtbot.waitUntil(lambda: not controller.overlay.isVisible(), timeout=QUIET_SECONDS)
+
+
+def test_conflicting_and_reserved_shortcuts_are_refused(
+    qtbot: Any, settings: Settings, tmp_path: Path
+) -> None:
+    window = QWidget()
+    qtbot.addWidget(window)
+    actions = CommandActions(settings, RecordingTarget(), window)
+    with pytest.raises(ShortcutConflictError, match="Detailed description"):
+        actions.set_shortcut("describe_now", QKeySequence("Ctrl+Shift+E"))
+    for reserved in ("Alt+F4", "Meta+D", "Ins", "Alt+Tab"):
+        with pytest.raises(ShortcutConflictError):
+            actions.set_shortcut("describe_now", QKeySequence(reserved))
+    assert actions.shortcut("describe_now") == QKeySequence("Ctrl+Shift+D")
+    actions.set_shortcut("describe_now", QKeySequence("F7"))
+    assert actions.actions["describe_now"].shortcut() == QKeySequence("F7")
+    reopened = Settings(tmp_path / "settings.ini")
+    assert reopened.shortcut("describe_now") == "F7"
+
+
+def test_default_shortcuts_are_unique_and_avoid_system_keys(qtbot: Any, settings: Settings) -> None:
+    window = QWidget()
+    qtbot.addWidget(window)
+    actions = CommandActions(settings, RecordingTarget(), window)
+    for item in COMMANDS:
+        actions.check_shortcut(item.id, QKeySequence(item.shortcut))  # raises on any clash
+    assert "Control Shift D" in " ".join(actions.help_lines())
+
+
+def test_partial_caption_is_shown_distinct_and_replaced_by_final_text(qtbot: Any, controller: Any) -> None:
+    controller.toggle_overlay()
+    partial = CaptionEvent("partial", "ask not what", 0.0, 1.0, 1.0)
+    controller._on_caption(partial)  # the slot CaptionWorker.caption is connected to
+    shown = controller.overlay.label.text()
+    assert "<i" in shown and "ask not what" in shown
+    assert (
+        "<i" in controller.window.caption_view.toHtml() or "italic" in controller.window.caption_view.toHtml()
+    )
+    controller._on_caption(CaptionEvent("final", "Ask not what your country can do.", 0.0, 2.0, 2.0))
+    shown = controller.overlay.label.text()
+    assert "Ask not what your country can do." in shown and "<i" not in shown
+    assert controller.window.captions.finals == ["Ask not what your country can do."]
+
+
+def test_overlay_keeps_the_last_lines_and_moves_by_keyboard(qtbot: Any, settings: Settings) -> None:
+    settings.set(Key.OVERLAY_LINES, 2)
+    overlay = CaptionOverlay(settings)
+    qtbot.addWidget(overlay)
+    for index in range(4):
+        overlay.on_caption(CaptionEvent("final", f"line {index}", index, index + 1, index + 1))
+    text = overlay.label.text()
+    assert "line 0" not in text and "line 1" not in text and "line 2" in text and "line 3" in text
+    overlay.show()
+    qtbot.waitExposed(overlay)
+    start, size = overlay.pos(), overlay.size()
+    qtbot.keyClick(overlay, Qt.Key.Key_Right)
+    qtbot.keyClick(overlay, Qt.Key.Key_Down, Qt.KeyboardModifier.ShiftModifier)
+    assert overlay.pos().x() == start.x() + 20
+    assert overlay.height() == size.height() + 20
+    assert settings.get(Key.OVERLAY_POSITION) == "remembered"
+    assert settings.overlay_geometry() is not None
+
+
+def test_settings_persist_typed_to_a_temporary_file(tmp_path: Path) -> None:
+    path = tmp_path / "s.ini"
+    first = Settings(path)
+    assert first.get(Key.OVERLAY_LINES) == 3 and first.get(Key.TRANSLATE) is False
+    first.set(Key.OVERLAY_LINES, 5)
+    first.set(Key.TRANSLATE, True)
+    first.set(Key.NARRATION_GAP, 4.5)
+    first.set(Key.MICROPHONE, "system")
+    first.sync()
+    again = Settings(path)
+    assert again.get(Key.OVERLAY_LINES) == 5
+    assert again.get(Key.TRANSLATE) is True
+    assert again.get(Key.NARRATION_GAP) == 4.5
+    assert again.get(Key.MICROPHONE) == "system"
+    assert again.file_name == str(path)
+
+
+def test_settings_dialog_writes_what_the_user_chose(qtbot: Any, controller: Any) -> None:
+    dialog = SettingsDialog(
+        controller.settings, controller.actions, controller.announcer, None, controller.window
+    )
+    qtbot.addWidget(dialog)
+    dialog.editors[Key.OVERLAY_LINES].setValue(7)  # type: ignore[attr-defined]
+    dialog.accept()
+    assert controller.settings.get(Key.OVERLAY_LINES) == 7
+
+
+def _interactive(widget: QWidget) -> bool:
+    if not widget.isVisible() or widget.focusPolicy() == Qt.FocusPolicy.NoFocus:
+        return False
+    parent = widget.parentWidget()
+    # The line edit inside a spin box or key editor is part of its parent's control, which carries the name.
+    return not isinstance(parent, (QAbstractSpinBox, QKeySequenceEdit))
+
+
+def test_every_interactive_widget_has_an_accessible_name(qtbot: Any, controller: Any) -> None:
+    controller.toggle_overlay()
+    dialog = SettingsDialog(
+        controller.settings, controller.actions, controller.announcer, None, controller.window
+    )
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    controller.keyboard_help()
+    nameless = []
+    windows = [controller.window, controller.overlay, dialog, controller.help_dialog]
+    for page in range(dialog.tabs.count()):
+        dialog.tabs.setCurrentIndex(page)
+        for window in windows:
+            for widget in [window, *window.findChildren(QWidget)]:
+                if not _interactive(widget):
+                    continue
+                interface = QAccessible.queryAccessibleInterface(widget)
+                name = interface.text(QAccessible.Text.Name) if interface is not None else ""
+                if not name.strip():
+                    nameless.append(
+                        f"{type(widget).__name__} {widget.objectName()!r} in {window.objectName()}"
+                    )
+    assert not nameless, nameless
+
+
+def test_caption_colours_meet_wcag_aa() -> None:
+    for name in PRESETS:
+        text, background = preset(name)
+        assert contrast_ratio(text, background) >= 7.0, name
+        partial = softened(text, background)
+        assert contrast_ratio(partial, background) >= WCAG_AA, name
+        assert partial != text, f"{name}: partial text must look different"
+
+
+def test_new_descriptions_are_announced_politely(
+    qtbot: Any, controller: Any, shared_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    posted: list[tuple[str, Any, bool]] = []
+    real_post = ui.announce._post
+
+    def watch(event: Any) -> None:
+        on_gui_thread = threading.current_thread() is threading.main_thread()
+        posted.append((event.message(), event.politeness(), on_gui_thread))
+        real_post(event)
+
+    monkeypatch.setattr(ui.announce, "_post", watch)
+    controller.settings.set(Key.VOICE_OUTPUT, "screen reader")
+    with qtbot.waitSignal(controller.description_ready, timeout=20_000) as blocker:
+        controller.describe_path(str(shared_dir / "evaldata" / "images" / "skimage_coffee.png"))
+    description = blocker.args[0]
+    assert description
+    assert (description, QAccessible.AnnouncementPoliteness.Polite, True) in posted
+
+
+def _camera_video(path: Path, shared_dir: Path) -> Path:
+    photo = load_image(shared_dir / "evaldata" / "images" / "skimage_astronaut.png")
+    frame = cv2.cvtColor(cv2.resize(photo, (320, 240)), cv2.COLOR_RGB2BGR)
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10.0, (320, 240))
+    rng = np.random.default_rng(1)
+    for _ in range(300):  # 30 s: longer than the test, so the camera is still running at shutdown
+        writer.write(np.clip(frame + rng.normal(0, 2, frame.shape), 0, 255).astype(np.uint8))
+    writer.release()
+    return path
+
+
+def test_captions_from_a_speech_file_reach_the_window_and_transcript(
+    qtbot: Any, controller: Any, shared_dir: Path, tmp_path: Path
+) -> None:
+    from assistant.speech.live import build_live_captioner
+
+    speech = str(shared_dir / "evaldata" / "speech" / "jfk.flac")
+
+    def factory(on_event: Any, on_status: Any) -> Any:
+        return build_live_captioner(speech, realtime=False, on_event=on_event, on_status=on_status)
+
+    transcript = tmp_path / "captions.txt"
+    controller._start_transcript(str(transcript))
+    handle = controller.start_captions_with(factory)
+    qtbot.waitUntil(lambda: not handle.is_running(), timeout=60_000)
+    text = " ".join(controller.window.captions.finals).lower()
+    assert "what your country can do for you" in text
+    qtbot.waitUntil(lambda: "country" in transcript.read_text().lower(), timeout=QUIET_SECONDS)
+
+
+def test_shutdown_with_busy_workers_is_fast_and_leaves_no_thread(
+    qtbot: Any, controller: Any, shared_dir: Path, tmp_path: Path
+) -> None:
+    from assistant.speech.live import build_live_captioner
+
+    before = {thread.ident for thread in threading.enumerate()}
+    controller._start_camera(str(_camera_video(tmp_path / "camera.avi", shared_dir)))
+    qtbot.waitUntil(lambda: controller.frames.peek() is not None, timeout=QUIET_SECONDS)
+    controller.toggle_narration()
+    speech = str(shared_dir / "evaldata" / "speech" / "jfk.flac")
+    listening = threading.Event()
+
+    def factory(on_event: Any, on_status: Any) -> Any:
+        def status(message: str) -> None:
+            if message.startswith("listening"):
+                listening.set()
+            on_status(message)
+
+        return build_live_captioner(speech, realtime=True, on_event=on_event, on_status=status)
+
+    controller.start_captions_with(factory)
+    qtbot.waitUntil(listening.is_set, timeout=30_000)
+    controller.describe_now()  # a one-off job in flight as well
+    handles = list(controller.streams.values())
+    assert {"camera", "narration", "captions"} <= set(controller.streams)
+
+    started = time.monotonic()
+    clean = controller.shutdown()
+    elapsed = time.monotonic() - started
+
+    print(f"shutdown took {elapsed:.3f} s")
+    assert clean and elapsed < 2.0, f"shutdown took {elapsed:.2f} s"
+    assert all(handle.qthread.isFinished() for handle in handles)
+    assert controller.jobs.busy() == 0
+    left = [t.name for t in threading.enumerate() if t.ident not in before and not t.daemon and t.is_alive()]
+    left = [name for name in left if not name.startswith("Dummy")]
+    assert not left, left
+
+
+def test_a_question_asked_by_voice_is_heard_and_answered(
+    qtbot: Any, settings: Settings, tmp_path: Path
+) -> None:
+    from tests.speech_helpers import espeak_wav
+
+    spoken = espeak_wav("What colour is this shirt?", tmp_path / "question.wav")
+    app = AppController(settings, Sources(captions=False, audio=str(spoken)))
+    app.start(load_models=False)
+    app.window.show()
+    _activate(qtbot, app.window)
+    try:
+        red_shirt = np.zeros((240, 320, 3), np.uint8)
+        red_shirt[:, :] = (200, 20, 30)
+        app.frames.put(red_shirt)
+        key, modifiers = _chord(app.actions.shortcut("ask_voice"))
+        with qtbot.waitSignal(app.description_ready, timeout=60_000) as answered:
+            qtbot.keyPress(app.window, key, modifiers)
+            qtbot.waitUntil(lambda: app.voice_question_active, timeout=QUIET_SECONDS)
+            qtbot.wait(300)
+            qtbot.keyRelease(app.window, key, modifiers)
+        heard = app.window.question.text().lower()
+        assert "colo" in heard and "shirt" in heard, heard
+        assert "red" in answered.args[0].lower()  # the answer is about this picture (quick cues here)
+    finally:
+        app.shutdown()
+        app.window.close()

@@ -1,0 +1,203 @@
+"""The main window: camera preview, the latest description and its history, live captions and status.
+
+Only widgets live here. What the commands do is in `ui/controller.py`; the window shows what it is given
+through its `show_*` slots. Tab order runs question → Ask → description → history → captions → status.
+"""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QCloseEvent, QFont, QImage, QPixmap
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QMainWindow,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from assistant.speech.types import CaptionEvent
+from ui.appearance import softened
+from ui.captions import CaptionBuffer
+
+# Focus must always be visible, in every theme: a thick outline in the theme's highlight colour.
+_FOCUS_STYLE = """
+QLineEdit:focus, QPlainTextEdit:focus, QTextEdit:focus, QListWidget:focus, QPushButton:focus {
+    border: 3px solid palette(highlight);
+}
+"""
+MAX_HISTORY = 200
+
+
+class MainWindow(QMainWindow):
+    question_asked = Signal(str)
+    closing = Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setObjectName("main_window")
+        self.setWindowTitle("Assistant")
+        self.setAccessibleName("Assistant")
+        self.setStyleSheet(_FOCUS_STYLE)
+        self.captions = CaptionBuffer()
+
+        self.preview = QLabel("No camera picture")
+        self.preview.setObjectName("camera_preview")
+        self.preview.setAccessibleName("Camera preview")
+        self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.preview.setMinimumSize(240, 180)
+
+        self.question = QLineEdit()
+        self.question.setObjectName("question")
+        self.question.setAccessibleName("Question about the picture")
+        self.question.setPlaceholderText("Type a question about what the camera sees, then press Enter")
+        self.ask_button = QPushButton("&Ask")
+        self.ask_button.setObjectName("ask_button")
+        self.ask_button.setAccessibleName("Ask")
+        self.ask_button.setAccessibleDescription("Ask the question about what the camera sees")
+
+        self.description = QPlainTextEdit()
+        self.description.setObjectName("description")
+        self.description.setAccessibleName("Latest description")
+        self.description.setReadOnly(True)
+        self.description.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByKeyboard | Qt.TextInteractionFlag.TextSelectableByMouse
+        )
+        self.history = QListWidget()
+        self.history.setObjectName("history")
+        self.history.setAccessibleName("Description history")
+        self.history.setAccessibleDescription("Earlier descriptions, newest first")
+
+        self.caption_view = QTextEdit()
+        self.caption_view.setObjectName("captions")
+        self.caption_view.setAccessibleName("Live captions")
+        self.caption_view.setAccessibleDescription(
+            "Final captions; text still being recognised is in italics"
+        )
+        self.caption_view.setReadOnly(True)
+        self.caption_view.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByKeyboard | Qt.TextInteractionFlag.TextSelectableByMouse
+        )
+        self.status_list = QListWidget()
+        self.status_list.setObjectName("status")
+        self.status_list.setAccessibleName("Status messages")
+        self.status_list.setAccessibleDescription("What is listening, loading or missing, newest first")
+        self.status_list.setMaximumHeight(120)
+
+        self._build_layout()
+        self.question.returnPressed.connect(self._on_question_submitted)
+        self.ask_button.clicked.connect(self._on_question_submitted)
+
+    def _build_layout(self) -> None:
+        ask_row = QHBoxLayout()
+        ask_row.addWidget(self.question, 1)
+        ask_row.addWidget(self.ask_button)
+        vision = QWidget()
+        vision_layout = QVBoxLayout(vision)
+        vision_layout.addWidget(self.preview)
+        vision_layout.addLayout(ask_row)
+        vision_layout.addWidget(_heading("Description", self.description))
+        vision_layout.addWidget(self.description, 1)
+        vision_layout.addWidget(_heading("History", self.history))
+        vision_layout.addWidget(self.history, 1)
+        captions = QWidget()
+        captions_layout = QVBoxLayout(captions)
+        captions_layout.addWidget(_heading("Captions", self.caption_view))
+        captions_layout.addWidget(self.caption_view, 1)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(vision)
+        splitter.addWidget(captions)
+        splitter.setStretchFactor(1, 1)
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.addWidget(splitter, 1)
+        layout.addWidget(_heading("Status", self.status_list))
+        layout.addWidget(self.status_list)
+        self.setCentralWidget(central)
+        order = [
+            self.question,
+            self.ask_button,
+            self.description,
+            self.history,
+            self.caption_view,
+            self.status_list,
+        ]
+        for first, second in zip(order, order[1:], strict=False):
+            QWidget.setTabOrder(first, second)
+        self.resize(1000, 700)
+
+    # -- what the controller shows -------------------------------------------------------------------
+
+    @Slot(str)
+    def show_description(self, text: str) -> None:
+        self.description.setPlainText(text)
+        self.history.insertItem(0, f"{time.strftime('%H:%M:%S')}  {text}")
+        while self.history.count() > MAX_HISTORY:
+            self.history.takeItem(self.history.count() - 1)
+
+    @Slot(object)
+    def show_caption(self, event: CaptionEvent) -> None:
+        self.captions.apply(event)
+        palette = self.caption_view.palette()
+        text, base = palette.text().color(), palette.base().color()
+        self.caption_view.setHtml(self.captions.html(40, text, softened(text, base)))
+        bar = self.caption_view.verticalScrollBar()
+        bar.setValue(bar.maximum())
+
+    @Slot(str)
+    def show_status(self, message: str) -> None:
+        self.status_list.insertItem(0, f"{time.strftime('%H:%M:%S')}  {message}")
+        while self.status_list.count() > MAX_HISTORY:
+            self.status_list.takeItem(self.status_list.count() - 1)
+        self.statusBar().showMessage(message)
+
+    @Slot(QImage)
+    def show_preview(self, image: QImage) -> None:
+        if self.preview.isVisible():
+            self.preview.setPixmap(
+                QPixmap.fromImage(image).scaled(
+                    self.preview.size(),
+                    Qt.AspectRatioMode.KeepAspectRatio,
+                    Qt.TransformationMode.FastTransformation,
+                )
+            )
+
+    def set_preview_visible(self, visible: bool) -> None:
+        self.preview.setVisible(visible)
+
+    def set_caption_size(self, points: int) -> None:
+        font = QFont(self.caption_view.font())
+        font.setPointSize(max(8, points))
+        self.caption_view.setFont(font)
+
+    def focus_question(self) -> None:
+        self.question.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.question.selectAll()
+
+    # -- events --------------------------------------------------------------------------------------
+
+    def _on_question_submitted(self) -> None:
+        text = self.question.text().strip()
+        if text:
+            self.question_asked.emit(text)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
+        self.closing.emit()
+        super().closeEvent(event)
+
+
+def _heading(text: str, buddy: QWidget) -> QLabel:
+    label = QLabel(text)
+    font = label.font()
+    font.setBold(True)
+    label.setFont(font)
+    label.setBuddy(buddy)
+    return label

@@ -1,0 +1,230 @@
+"""The one typed settings store: every persisted choice is a `Key` with its area, type, default and label.
+
+`Settings` wraps `QSettings`. Tests (and `--settings FILE`) point it at an ini file so they never touch the
+user's real settings. The settings dialog is built from `KEYS`, so adding a key here adds its control.
+Shortcut overrides live under `shortcuts/<command id>` and are read through `shortcut()`.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QSettings
+
+ORGANIZATION = "assistant"
+APPLICATION = "assistant"
+
+
+class Area(enum.Enum):
+    """Groups of settings; each is one page of the settings dialog (shortcuts have their own page)."""
+
+    DEVICES = "Devices"
+    MODELS = "Models and engines"
+    SPEECH = "Speech"
+    NARRATION = "Narration"
+    CAPTIONS = "Captions"
+    APPEARANCE = "Appearance"
+
+
+@dataclass(frozen=True)
+class KeySpec:
+    name: str  # the QSettings key, "<area>/<name>"
+    area: Area
+    default: Any
+    label: str
+    description: str = ""
+    choices: tuple[str, ...] = ()  # for str keys shown as a list
+    minimum: float = 0.0
+    maximum: float = 0.0  # for numbers; 0 = no range
+    step: float = 1.0
+
+
+class Key(enum.Enum):
+    """Typed settings keys (Buzz's `Settings.Key`), grouped by area."""
+
+    MICROPHONE = KeySpec(
+        "devices/microphone",
+        Area.DEVICES,
+        "mic",
+        "Caption source",
+        "mic, system (what the computer plays), a device name or number, or an audio file",
+    )
+    CAMERA = KeySpec(
+        "devices/camera", Area.DEVICES, "0", "Camera", "a camera number, a stream address or a video file"
+    )
+    SPEECH_ENGINE = KeySpec(
+        "models/speech_engine",
+        Area.MODELS,
+        "faster-whisper",
+        "Recognition engine",
+        choices=("faster-whisper", "openai-whisper"),
+    )
+    SPEECH_MODEL = KeySpec("models/speech_model", Area.MODELS, "tiny.en", "Recognition model")
+    SCENE_MODEL = KeySpec("models/scene_model", Area.MODELS, "florence-2-base", "Scene description model")
+    VOICE_OUTPUT = KeySpec(
+        "speech/output",
+        Area.SPEECH,
+        "voice",
+        "Speak results with",
+        "voice: the built-in voice; screen reader: announce through your screen reader; off: text only",
+        choices=("voice", "screen reader", "off"),
+    )
+    VOICE = KeySpec(
+        "speech/voice", Area.SPEECH, "", "Voice", "an eSpeak NG voice name; empty for the default"
+    )
+    RATE = KeySpec(
+        "speech/rate", Area.SPEECH, 175, "Rate (words per minute)", minimum=80, maximum=450, step=5
+    )
+    VOLUME = KeySpec("speech/volume", Area.SPEECH, 1.0, "Volume", minimum=0.0, maximum=1.0, step=0.05)
+    ANNOUNCE_CAPTIONS = KeySpec(
+        "speech/announce_captions", Area.SPEECH, False, "Announce final captions to the screen reader"
+    )
+    NARRATION_CHANGE = KeySpec(
+        "narration/change_threshold",
+        Area.NARRATION,
+        0.5,
+        "Scene change needed (0 to 1)",
+        minimum=0.05,
+        maximum=1.0,
+        step=0.05,
+    )
+    NARRATION_STABLE = KeySpec(
+        "narration/stable_seconds",
+        Area.NARRATION,
+        1.0,
+        "Stillness before describing (s)",
+        minimum=0.0,
+        maximum=10.0,
+        step=0.5,
+    )
+    NARRATION_GAP = KeySpec(
+        "narration/min_gap_seconds",
+        Area.NARRATION,
+        2.0,
+        "Least time between descriptions (s)",
+        minimum=0.0,
+        maximum=60.0,
+        step=0.5,
+    )
+    CAPTIONS_AT_START = KeySpec("captions/at_start", Area.CAPTIONS, True, "Start captions when the app opens")
+    LANGUAGE = KeySpec(
+        "captions/language", Area.CAPTIONS, "en", "Spoken language", "a code such as en, or auto"
+    )
+    TRANSLATE = KeySpec("captions/translate", Area.CAPTIONS, False, "Translate to English")
+    VOCABULARY = KeySpec(
+        "captions/vocabulary", Area.CAPTIONS, "", "Vocabulary", "names and terms to prefer, comma separated"
+    )
+    OVERLAY_AT_START = KeySpec(
+        "appearance/overlay_at_start", Area.APPEARANCE, False, "Show the caption overlay"
+    )
+    OVERLAY_FONT = KeySpec("appearance/overlay_font", Area.APPEARANCE, "Sans Serif", "Overlay font")
+    OVERLAY_SIZE = KeySpec(
+        "appearance/overlay_size", Area.APPEARANCE, 28, "Overlay text size (pt)", minimum=8, maximum=120
+    )
+    OVERLAY_PRESET = KeySpec(
+        "appearance/overlay_colours",
+        Area.APPEARANCE,
+        "white on black",
+        "Overlay colours",
+        choices=("white on black", "yellow on black", "black on white", "black on yellow", "green on black"),
+    )
+    OVERLAY_LINES = KeySpec(
+        "appearance/overlay_lines", Area.APPEARANCE, 3, "Overlay lines", minimum=1, maximum=12
+    )
+    OVERLAY_OPACITY = KeySpec(
+        "appearance/overlay_opacity",
+        Area.APPEARANCE,
+        0.85,
+        "Overlay opacity",
+        minimum=0.3,
+        maximum=1.0,
+        step=0.05,
+    )
+    OVERLAY_POSITION = KeySpec(
+        "appearance/overlay_position",
+        Area.APPEARANCE,
+        "bottom",
+        "Overlay starts at",
+        choices=("bottom", "top", "remembered"),
+    )
+    SHOW_PREVIEW = KeySpec("appearance/show_preview", Area.APPEARANCE, True, "Show the camera preview")
+
+    @property
+    def spec(self) -> KeySpec:
+        spec: KeySpec = self.value
+        return spec
+
+
+# Window geometry is state, not a choice the user makes in the dialog, so it is not a `Key`.
+_OVERLAY_GEOMETRY = "state/overlay_geometry"
+_WINDOW_GEOMETRY = "state/window_geometry"
+
+
+def _coerce(raw: Any, default: Any) -> Any:
+    """QSettings' ini backend returns strings; turn them back into the key's type."""
+    if isinstance(default, bool):
+        if isinstance(raw, str):
+            return raw.strip().lower() in ("true", "1", "yes", "on")
+        return bool(raw)
+    try:
+        if isinstance(default, int):
+            return int(float(raw))
+        if isinstance(default, float):
+            return float(raw)
+    except (TypeError, ValueError):
+        return default
+    return "" if raw is None else str(raw)
+
+
+class Settings:
+    """Typed access to the persisted settings. `path`: an ini file (tests); None: the user's settings."""
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        if path is None:
+            self._store = QSettings(ORGANIZATION, APPLICATION)
+        else:
+            self._store = QSettings(str(path), QSettings.Format.IniFormat)
+
+    @property
+    def file_name(self) -> str:
+        return self._store.fileName()
+
+    def get(self, key: Key) -> Any:
+        spec = key.spec
+        if not self._store.contains(spec.name):
+            return spec.default
+        return _coerce(self._store.value(spec.name), spec.default)
+
+    def set(self, key: Key, value: Any) -> None:
+        self._store.setValue(key.spec.name, _coerce(value, key.spec.default))
+
+    def reset(self, key: Key) -> None:
+        self._store.remove(key.spec.name)
+
+    def shortcut(self, command_id: str) -> str | None:
+        """The user's shortcut for a command ("" = none), or None when they never changed it."""
+        name = f"shortcuts/{command_id}"
+        return str(self._store.value(name) or "") if self._store.contains(name) else None
+
+    def set_shortcut(self, command_id: str, sequence: str) -> None:
+        self._store.setValue(f"shortcuts/{command_id}", sequence)
+
+    def overlay_geometry(self) -> QByteArray | None:
+        value = self._store.value(_OVERLAY_GEOMETRY)
+        return value if isinstance(value, QByteArray) and not value.isEmpty() else None
+
+    def set_overlay_geometry(self, geometry: QByteArray) -> None:
+        self._store.setValue(_OVERLAY_GEOMETRY, geometry)
+
+    def window_geometry(self) -> QByteArray | None:
+        value = self._store.value(_WINDOW_GEOMETRY)
+        return value if isinstance(value, QByteArray) and not value.isEmpty() else None
+
+    def set_window_geometry(self, geometry: QByteArray) -> None:
+        self._store.setValue(_WINDOW_GEOMETRY, geometry)
+
+    def sync(self) -> None:
+        self._store.sync()

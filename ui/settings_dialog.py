@@ -1,0 +1,248 @@
+"""The settings dialog, built from the `Key` table (one page per area) plus a shortcut editor page.
+
+Every control is labelled (the label is its buddy and its accessible name). Choices are written to
+`Settings` when the user presses OK; shortcut changes apply at once and a conflict is refused with a
+message that is shown and announced. The models page downloads the scene model in a background job.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QKeySequenceEdit,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ui.announce import Announcer
+from ui.commands import COMMANDS, CommandActions, ShortcutConflictError
+from ui.settings import Area, Key, Settings
+
+
+def editor_for(key: Key) -> QWidget:
+    spec = key.spec
+    widget: QWidget
+    if isinstance(spec.default, bool):
+        widget = QCheckBox(spec.label)
+    elif spec.choices:
+        combo = QComboBox()
+        combo.addItems(list(spec.choices))
+        widget = combo
+    elif isinstance(spec.default, int):
+        spin = QSpinBox()
+        spin.setRange(int(spec.minimum), int(spec.maximum or 10_000))
+        spin.setSingleStep(int(spec.step))
+        widget = spin
+    elif isinstance(spec.default, float):
+        double = QDoubleSpinBox()
+        double.setRange(spec.minimum, spec.maximum or 1_000.0)
+        double.setSingleStep(spec.step)
+        double.setDecimals(2)
+        widget = double
+    else:
+        widget = QLineEdit()
+    widget.setObjectName(spec.name.replace("/", "_"))
+    widget.setAccessibleName(spec.label)
+    if spec.description:
+        widget.setAccessibleDescription(spec.description)
+        widget.setToolTip(spec.description)
+    return widget
+
+
+def read_editor(widget: QWidget) -> Any:
+    if isinstance(widget, QCheckBox):
+        return widget.isChecked()
+    if isinstance(widget, QComboBox):
+        return widget.currentText()
+    if isinstance(widget, (QSpinBox, QDoubleSpinBox)):
+        return widget.value()
+    assert isinstance(widget, QLineEdit)
+    return widget.text().strip()
+
+
+def write_editor(widget: QWidget, value: Any) -> None:
+    if isinstance(widget, QCheckBox):
+        widget.setChecked(bool(value))
+    elif isinstance(widget, QComboBox):
+        widget.setCurrentText(str(value))
+    elif isinstance(widget, QSpinBox):
+        widget.setValue(int(value))
+    elif isinstance(widget, QDoubleSpinBox):
+        widget.setValue(float(value))
+    elif isinstance(widget, QLineEdit):
+        widget.setText(str(value))
+
+
+class ShortcutEditor(QWidget):
+    """Pick a command, press its new key, Assign. Conflicts are refused with a spoken message."""
+
+    def __init__(self, actions: CommandActions, announcer: Announcer | None) -> None:
+        super().__init__()
+        self._actions = actions
+        self._announcer = announcer
+        self.commands = QListWidget()
+        self.commands.setObjectName("shortcut_commands")
+        self.commands.setAccessibleName("Commands and their keys")
+        self.key_edit = QKeySequenceEdit()
+        self.key_edit.setObjectName("shortcut_key")
+        self.key_edit.setAccessibleName("New key for the selected command")
+        self.key_edit.setMaximumSequenceLength(1)
+        self.assign = QPushButton("A&ssign key")
+        self.assign.setAccessibleName("Assign key")
+        self.clear = QPushButton("&Remove key")
+        self.clear.setAccessibleName("Remove key")
+        self.reset = QPushButton("Restore &defaults")
+        self.reset.setAccessibleName("Restore default keys")
+        self.message = QLabel()
+        self.message.setObjectName("shortcut_message")
+        self.message.setWordWrap(True)
+        buttons = QHBoxLayout()
+        for button in (self.assign, self.clear, self.reset):
+            buttons.addWidget(button)
+        layout = QVBoxLayout(self)
+        label = QLabel("&Commands")
+        label.setBuddy(self.commands)
+        layout.addWidget(label)
+        layout.addWidget(self.commands, 1)
+        key_label = QLabel("&New key (press it)")
+        key_label.setBuddy(self.key_edit)
+        layout.addWidget(key_label)
+        layout.addWidget(self.key_edit)
+        layout.addLayout(buttons)
+        layout.addWidget(self.message)
+        self.assign.clicked.connect(self._on_assign_clicked)
+        self.clear.clicked.connect(lambda: self._set(QKeySequence()))
+        self.reset.clicked.connect(self._on_reset_clicked)
+        self._refresh()
+        self.commands.setCurrentRow(0)
+
+    def _refresh(self) -> None:
+        row = self.commands.currentRow()
+        self.commands.clear()
+        for item in COMMANDS:
+            keys = (
+                self._actions.shortcut(item.id).toString(QKeySequence.SequenceFormat.NativeText) or "no key"
+            )
+            self.commands.addItem(f"{item.plain_title}: {keys}")
+        self.commands.setCurrentRow(max(0, row))
+
+    def _say(self, text: str, assertive: bool = False) -> None:
+        self.message.setText(text)
+        if self._announcer is not None:
+            self._announcer.announce(text, assertive)
+
+    def _set(self, sequence: QKeySequence) -> bool:
+        item = COMMANDS[max(0, self.commands.currentRow())]
+        try:
+            self._actions.set_shortcut(item.id, sequence)
+        except ShortcutConflictError as error:
+            self._say(f"Not changed: {error}", assertive=True)
+            return False
+        self._refresh()
+        keys = sequence.toString(QKeySequence.SequenceFormat.NativeText) or "no key"
+        self._say(f"{item.plain_title} is now {keys}.")
+        return True
+
+    def _on_assign_clicked(self) -> None:
+        sequence = self.key_edit.keySequence()
+        if sequence.isEmpty():
+            self._say("Press the new key in the key box first.")
+            return
+        self._set(sequence)
+
+    def _on_reset_clicked(self) -> None:
+        self._actions.reset_shortcuts()
+        self._refresh()
+        self._say("All keys are back to their defaults.")
+
+
+class SettingsDialog(QDialog):
+    def __init__(
+        self,
+        settings: Settings,
+        actions: CommandActions,
+        announcer: Announcer | None = None,
+        download: Callable[[str], None] | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("settings_dialog")
+        self.setWindowTitle("Settings")
+        self.setAccessibleName("Settings")
+        self._settings = settings
+        self.editors: dict[Key, QWidget] = {}
+        self.tabs = QTabWidget()
+        self.tabs.setAccessibleName("Settings pages")
+        for area in Area:
+            page = QWidget()
+            form = QFormLayout(page)
+            for key in Key:
+                if key.spec.area is not area:
+                    continue
+                editor = editor_for(key)
+                write_editor(editor, settings.get(key))
+                self.editors[key] = editor
+                if isinstance(editor, QCheckBox):
+                    form.addRow(editor)
+                else:
+                    form.addRow(f"{key.spec.label}:", editor)
+            if area is Area.MODELS:
+                self._add_download_row(form, download)
+            self.tabs.addTab(page, area.value)
+        self.shortcuts = ShortcutEditor(actions, announcer)
+        self.tabs.addTab(self.shortcuts, "Shortcuts")
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        for button in self.buttons.buttons():
+            button.setAccessibleName(button.text().replace("&", ""))
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.tabs, 1)
+        layout.addWidget(self.buttons)
+
+    def _add_download_row(self, form: QFormLayout, download: Callable[[str], None] | None) -> None:
+        self.download_button = QPushButton("&Download the scene model")
+        self.download_button.setAccessibleName("Download the scene model")
+        self.download_button.setEnabled(download is not None)
+        self.download_progress = QProgressBar()
+        self.download_progress.setAccessibleName("Download progress")
+        self.download_progress.setRange(0, 1)
+        self.download_progress.setValue(0)
+        form.addRow(self.download_button)
+        form.addRow("Progress:", self.download_progress)
+        if download is not None:
+
+            def start() -> None:
+                self.download_progress.setRange(0, 0)  # busy: the store reports no byte counts to us
+                download(read_editor(self.editors[Key.SCENE_MODEL]))
+
+            self.download_button.clicked.connect(start)
+
+    def download_finished(self, ok: bool) -> None:
+        self.download_progress.setRange(0, 1)
+        self.download_progress.setValue(1 if ok else 0)
+
+    def accept(self) -> None:
+        for key, editor in self.editors.items():
+            self._settings.set(key, read_editor(editor))
+        self._settings.sync()
+        super().accept()
