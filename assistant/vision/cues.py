@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import numpy as np
 
@@ -223,13 +223,18 @@ def looks_like_text(boxes: list[Box]) -> bool:
     return any((x1 - x0) >= 2 * (y1 - y0) for x0, y0, x1, y1 in boxes)
 
 
+def horizontal_position(x0: float, x1: float, width: int) -> Literal["left", "centre", "right"]:
+    """Which third of the frame a box's centre is in."""
+    centre = (x0 + x1) / 2 / max(width, 1)
+    return "left" if centre < 1 / 3 else "right" if centre > 2 / 3 else "centre"
+
+
 def _describe_faces(frame: Frame, boxes: list[Box]) -> list[FaceCue]:
     height, width = frame.shape[:2]
     cues = []
     for box in sorted(boxes, key=lambda b: b[0]):
         x0, y0, x1, y1 = box
-        centre_x = (x0 + x1) / 2 / width
-        position = "left" if centre_x < 1 / 3 else "right" if centre_x > 2 / 3 else "centre"
+        position = horizontal_position(x0, x1, width)
         near = (y1 - y0) >= NEAR_FACE_FRACTION * min(height, width)
         cues.append(FaceCue(box, position, near))
     return cues

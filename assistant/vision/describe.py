@@ -31,6 +31,7 @@ from typing import Any, Literal, Protocol
 
 from assistant.errors import AssistantError, ModelNotFoundError
 from assistant.vision import vlm_runtime as runtime
+from assistant.vision.cues import horizontal_position
 from assistant.vision.image import Frame
 
 log = logging.getLogger(__name__)
@@ -141,10 +142,7 @@ def position_words(
 ) -> tuple[Literal["left", "centre", "right"], Literal["near", "middle", "far"]]:
     """Where a box is across the frame (by its centre, in thirds) and how near (by the area it covers)."""
     x0, y0, x1, y1 = box
-    centre = (x0 + x1) / 2 / max(width, 1)
-    horizontal: Literal["left", "centre", "right"] = (
-        "left" if centre < 1 / 3 else "right" if centre > 2 / 3 else "centre"
-    )
+    horizontal = horizontal_position(x0, x1, width)
     area = max(0, x1 - x0) * max(0, y1 - y0) / max(width * height, 1)
     distance: Literal["near", "middle", "far"] = (
         "near" if area >= NEAR_AREA_FRACTION else "far" if area < FAR_AREA_FRACTION else "middle"
