@@ -25,6 +25,9 @@ from assistant.voice.speaker import AudioArray, StopSignal
 log = logging.getLogger(__name__)
 
 BLOCK_FRAMES = 256
+OUTPUT_LATENCY_S = 0.1
+"""Device buffer. 'low' (~23 ms) underran 45-135 times an utterance with captions running on two busy
+cores (garbled speech); stopping does not wait for this buffer, because `abort()` drops it."""
 """Frames per audio callback: ~12 ms at 22.05 kHz, the longest a stop waits for the callback to see it."""
 
 STALL_SECONDS = 5.0
@@ -130,7 +133,7 @@ class StreamingPlayer:
             dtype="float32",
             device=self.device,
             blocksize=BLOCK_FRAMES,
-            latency="low",
+            latency=OUTPUT_LATENCY_S,
             callback=self._on_audio_needed,
             finished_callback=self._wake.set,
         )
