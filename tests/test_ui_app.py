@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAccessible, QKeySequence
+from PySide6.QtGui import QAccessible, QColor, QKeySequence
 from PySide6.QtWidgets import QAbstractSpinBox, QApplication, QKeySequenceEdit, QWidget
 
 import ui.announce
@@ -157,14 +157,37 @@ def test_partial_caption_is_shown_distinct_and_replaced_by_final_text(qtbot: Any
     assert controller.window.captions.finals == ["Ask not what your country can do."]
 
 
+def test_captions_read_as_sentences_not_as_fragments() -> None:
+    from ui.captions import CaptionBuffer
+
+    buffer = CaptionBuffer()
+    for kind, text, start, end in [
+        ("final", "And so, my fellow", 0.0, 1.2),
+        ("final", "Americans", 1.2, 1.8),
+        ("final", ",", 1.8, 1.9),
+        ("final", "ask not.", 2.0, 2.6),
+        ("final", "What your country", 2.8, 3.5),  # a short breath: the same line
+        ("final", "can do for you.", 3.5, 4.5),
+        ("partial", "Ask what you", 6.0, 6.8),  # after a pause: a new line
+    ]:
+        buffer.apply(CaptionEvent(kind, text, start, end, end))  # type: ignore[arg-type]
+
+    assert buffer.finals == ["And so, my fellow Americans, ask not. What your country can do for you."]
+    shown = buffer.html(3, QColor("white"), QColor("grey"))
+    assert shown.endswith('<br><i style="color:#808080">Ask what you</i>')
+    buffer.apply(CaptionEvent("final", "Ask what you can do.", 6.0, 7.0, 7.0))
+    assert buffer.finals[-1] == "Ask what you can do." and len(buffer.finals) == 2
+
+
 def test_overlay_keeps_the_last_lines_and_moves_by_keyboard(qtbot: Any, settings: Settings) -> None:
     settings.set(Key.OVERLAY_LINES, 2)
     overlay = CaptionOverlay(settings)
     qtbot.addWidget(overlay)
-    for index in range(4):
-        overlay.on_caption(CaptionEvent("final", f"line {index}", index, index + 1, index + 1))
+    for index in range(4):  # four sentences, each after a pause: four lines
+        start = 3.0 * index
+        overlay.on_caption(CaptionEvent("final", f"Line {index}.", start, start + 1, start + 1))
     text = overlay.label.text()
-    assert "line 0" not in text and "line 1" not in text and "line 2" in text and "line 3" in text
+    assert "Line 0" not in text and "Line 1" not in text and "Line 2" in text and "Line 3" in text
     overlay.show()
     qtbot.waitExposed(overlay)
     start, size = overlay.pos(), overlay.size()
