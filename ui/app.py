@@ -17,6 +17,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from ui.controller import AppController, Sources
+from ui.diagnostics import install_diagnostics
 from ui.settings import Settings
 
 log = logging.getLogger("ui.app")
@@ -61,11 +62,14 @@ def run(args: argparse.Namespace) -> int:
     geometry = settings.window_geometry()
     if geometry is not None:
         controller.window.restoreGeometry(geometry)
+    install_diagnostics(controller)  # only when ASSISTANT_TRACE or ASSISTANT_STALL_LOG is set
     controller.window.show()
     # Start the slow parts after the first paint, so the window is usable at once.
     QTimer.singleShot(0, controller.start)
-    # Ctrl+C in the terminal closes the window cleanly (Qt would otherwise swallow it).
+    # Ctrl+C in the terminal, and SIGTERM (logging out, a service manager), close the window cleanly:
+    # Qt would swallow the first, and the second would kill the app without saving its settings.
     signal.signal(signal.SIGINT, lambda *_: controller.window.close())
+    signal.signal(signal.SIGTERM, lambda *_: controller.window.close())
     heartbeat = QTimer()
     heartbeat.start(200)  # lets Python run its signal handlers while Qt's loop is idle
     heartbeat.timeout.connect(lambda: None)
