@@ -1,0 +1,105 @@
+"""Save a current screenshot of the real window, with live captions and a description on it.
+
+Runs `python -m assistant app` on a private Xvfb display (its voice on a private PulseAudio null sink
+when PulseAudio is installed): the camera is a video of an evaluation photo, the caption source two
+evaluation speech clips played at real time. Once their captions are on screen it presses "Describe now"
+(Ctrl+Shift+D, through XTEST), waits for the description, grabs the window from the X server and closes
+the app. Without a scene model installed the description is the offline quick cues. Usage:
+
+    .venv/bin/python scripts/screenshot.py [--output resources/screenshot.png]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import shutil
+import sys
+import tempfile
+import wave
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from assistant.speech.evaluation import build_stream, load_clips  # noqa: E402
+from assistant.vision.image import load_image  # noqa: E402
+from tests.xsession import AppProcess, XDisplay, XvfbServer, grab_window, make_camera_video  # noqa: E402
+
+SHARED = ROOT.parent / "shared"
+PHOTO = "skimage_astronaut.png"
+CLIPS = ("jfk.flac", "ljspeech_LJ001-0009.flac")
+
+
+@contextlib.contextmanager
+def voice_environment() -> Iterator[dict[str, str]]:
+    if shutil.which("pulseaudio") is None:
+        yield {}
+        return
+    from tests.pulse import PulseServer
+
+    server = PulseServer()
+    server.start()
+    try:
+        yield dict(server.env)
+    finally:
+        server.stop()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--output", type=Path, default=ROOT / "resources" / "screenshot.png")
+    args = parser.parse_args()
+    speech_dir = SHARED / "evaldata" / "speech"
+    if not speech_dir.is_dir():
+        print(f"no evaluation data at {SHARED}", file=sys.stderr)
+        return 2
+
+    workdir = Path(tempfile.mkdtemp(prefix="assistant-screenshot-"))
+    try:
+        photo = load_image(SHARED / "evaldata" / "images" / PHOTO)
+        video = make_camera_video(workdir / "camera.avi", [photo], seconds_each=90.0, size=(640, 480))
+        clips = [clip for clip in load_clips(speech_dir) if clip.path.name in CLIPS]
+        stream = build_stream(clips)
+        speech = workdir / "speech.wav"
+        with wave.open(str(speech), "wb") as out:
+            out.setnchannels(1)
+            out.setsampwidth(2)
+            out.setframerate(16_000)
+            out.writeframes((np.clip(stream.audio, -1, 1) * 32767).astype("<i2").tobytes())
+
+        with voice_environment() as env:
+            xvfb = XvfbServer()
+            display = xvfb.start()
+            app = AppProcess(
+                display,
+                workdir,
+                ["--camera", str(video), "--input", str(speech), "--settings", str(workdir / "settings.ini")],
+                env=env,
+            )
+            try:
+                app.start()
+                exposed = app.wait_for(lambda e: e["event"] == "exposed", 60, "window on screen")
+                app.wait_for_status("camera: watching", 60)
+                app.wait_for_status("the audio ended", 90)
+                with XDisplay(display) as x:
+                    x.focus(exposed["window"])
+                    x.press("Ctrl+Shift+D")
+                app.wait_for(lambda e: e["event"] == "description", 30, "description")
+                args.output.parent.mkdir(parents=True, exist_ok=True)
+                grab_window(display, exposed["window"], args.output)
+            finally:
+                app.terminate(timeout=15)
+                app.kill()
+                xvfb.stop()
+        print(f"saved {args.output}")
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
