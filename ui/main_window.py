@@ -75,6 +75,7 @@ class MainWindow(QMainWindow):
         self.history.setObjectName("history")
         self.history.setAccessibleName("Description history")
         self.history.setAccessibleDescription("Earlier descriptions, newest first")
+        self.history.setWordWrap(True)  # a description is read whole, not cut at the edge
 
         self.caption_view = QTextEdit()
         self.caption_view.setObjectName("captions")
@@ -91,6 +92,7 @@ class MainWindow(QMainWindow):
         self.status_list.setAccessibleName("Status messages")
         self.status_list.setAccessibleDescription("What is listening, loading or missing, newest first")
         self.status_list.setMaximumHeight(120)
+        self.status_list.setWordWrap(True)
 
         self._build_layout()
         self.question.returnPressed.connect(self._on_question_submitted)
