@@ -218,7 +218,8 @@ def test_real_app_captions_the_microphone_speaks_a_description_and_closes_cleanl
         captioned = words(transcript.read_text())
         for _clip, expected in CLIPS:
             assert expected in captioned, captioned
-        shown = " ".join(e["text"] for e in app.events() if e["event"] == "caption")
+        lines = {e["line"]: e["text"] for e in app.events() if e["event"] == "caption"}  # as each line ended
+        shown = " ".join(lines[number] for number in sorted(lines))
         assert words(shown) == captioned
 
         # A screenshot of the window as the X server shows it: captions, description, camera preview.

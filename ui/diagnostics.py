@@ -5,8 +5,8 @@ nothing to the app:
 
 - `ASSISTANT_TRACE=FILE` appends one JSON object per line for what the window shows, as it happens:
   `{"event": ..., "wall": <time.time()>, ...}`. Events: `exposed` (the window is on screen; `window` is
-  its native window id), `status` (a status line, `text`), `caption` (a new last final caption line in
-  the window, `text`; a line identical to the one before it is not repeated),
+  its native window id), `status` (a status line, `text`), `caption` (the last final caption line in the
+  window, `text`, each time it changes: it grows as finals join it; `line` is its number),
   `description` (a description or answer shown, `text`), and `shutdown` (the window closed and the
   controller stopped everything: the `seconds` it took; `streams_running`, the stream threads still
   running; `jobs_running`, the one-off jobs still running; `python_threads`, the threads Python started
@@ -104,7 +104,8 @@ class Trace(QObject):
         last = self._window.captions.last_final
         if last and last != self._last_caption:
             self._last_caption = last
-            self.write("caption", text=last)
+            # Finals join the last line until a sentence ends, so a line is written again as it grows.
+            self.write("caption", text=last, line=len(self._window.captions.finals))
 
     def _on_window_closed(self) -> None:
         seconds = time.monotonic() - self._close_started if self._close_started else None
