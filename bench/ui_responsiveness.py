@@ -23,7 +23,6 @@ of the voice. Targets: longest stall <= 50 ms, start to window <= 2 s. Usage:
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import shutil
 import statistics
@@ -31,7 +30,6 @@ import sys
 import tempfile
 import time
 import wave
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,7 +40,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from assistant.audio.source import SAMPLE_RATE  # noqa: E402
 from assistant.speech.evaluation import build_stream, load_clips  # noqa: E402
 from assistant.vision.image import load_image  # noqa: E402
-from tests.xsession import AppProcess, XDisplay, XvfbServer, make_camera_video  # noqa: E402
+from tests.xsession import (  # noqa: E402
+    AppProcess,
+    XDisplay,
+    XvfbServer,
+    make_camera_video,
+    voice_environment,
+)
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 STALL_TARGET_MS = 50.0
@@ -83,23 +87,6 @@ def read_stalls(path: Path, start_wall: float, end_wall: float) -> list[tuple[fl
         if start_wall <= wall <= end_wall:
             ticks.append((wall, lateness))
     return ticks
-
-
-@contextlib.contextmanager
-def voice_sink() -> Iterator[dict[str, str]]:
-    """A private PulseAudio server whose null sink takes the app's voice; no voice without PulseAudio."""
-    if shutil.which("pulseaudio") is None:
-        print("(pulseaudio is not installed: the app runs without its voice)")
-        yield {}
-        return
-    from tests.pulse import PulseServer
-
-    server = PulseServer()
-    server.start()
-    try:
-        yield dict(server.env)
-    finally:
-        server.stop()
 
 
 def run_app(
@@ -205,7 +192,7 @@ def main() -> int:
             f"captions: {speech.name}, {len(stream.audio) / SAMPLE_RATE:.0f} s of speech clips at real time"
         )
         print(f"machine: {os.cpu_count()} cores; work folder {workdir}")
-        with voice_sink() as env:
+        with voice_environment() as env:
             xvfb = XvfbServer()
             display = xvfb.start()
             try:

@@ -12,12 +12,10 @@ the app. Without a scene model installed the description is the offline quick cu
 from __future__ import annotations
 
 import argparse
-import contextlib
 import shutil
 import sys
 import tempfile
 import wave
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -27,26 +25,18 @@ sys.path.insert(0, str(ROOT))
 
 from assistant.speech.evaluation import build_stream, load_clips  # noqa: E402
 from assistant.vision.image import load_image  # noqa: E402
-from tests.xsession import AppProcess, XDisplay, XvfbServer, grab_window, make_camera_video  # noqa: E402
+from tests.xsession import (  # noqa: E402
+    AppProcess,
+    XDisplay,
+    XvfbServer,
+    grab_window,
+    make_camera_video,
+    voice_environment,
+)
 
 SHARED = ROOT.parent / "shared"
 PHOTO = "skimage_astronaut.png"
 CLIPS = ("jfk.flac", "ljspeech_LJ001-0009.flac")
-
-
-@contextlib.contextmanager
-def voice_environment() -> Iterator[dict[str, str]]:
-    if shutil.which("pulseaudio") is None:
-        yield {}
-        return
-    from tests.pulse import PulseServer
-
-    server = PulseServer()
-    server.start()
-    try:
-        yield dict(server.env)
-    finally:
-        server.stop()
 
 
 def main() -> int:

@@ -26,7 +26,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -414,3 +414,21 @@ def make_camera_video(
     finally:
         writer.release()
     return path
+
+
+@contextlib.contextmanager
+def voice_environment() -> Iterator[dict[str, str]]:
+    """A private PulseAudio server whose null sink takes the app's voice (its environment variables);
+    without PulseAudio, nothing: the app then runs without its voice."""
+    if shutil.which("pulseaudio") is None:
+        print("(pulseaudio is not installed: the app runs without its voice)")
+        yield {}
+        return
+    from tests.pulse import PulseServer
+
+    server = PulseServer()
+    server.start()
+    try:
+        yield dict(server.env)
+    finally:
+        server.stop()
