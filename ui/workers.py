@@ -207,29 +207,24 @@ class FrameSlot:
     One slot, never a backlog: a slow reader sees the scene as it is now."""
 
     description = "the camera"
-    dropped_frames = 0
 
     def __init__(self) -> None:
-        self._condition = threading.Condition()
-        self._frame: Any = None
-        self._serial = 0
-        self._seen = 0
-        self._ended = False
+        from assistant.vision.frames import FrameMailbox
+
+        self._mailbox = FrameMailbox()
+
+    @property
+    def dropped_frames(self) -> int:
+        return self._mailbox.dropped
 
     def put(self, frame: Any) -> None:
-        with self._condition:
-            self._frame = frame
-            self._serial += 1
-            self._condition.notify_all()
+        self._mailbox.put(frame, 0.0)
 
     def end(self) -> None:
-        with self._condition:
-            self._ended = True
-            self._condition.notify_all()
+        self._mailbox.end()
 
     def peek(self) -> Any:
-        with self._condition:
-            return self._frame
+        return self._mailbox.peek()
 
     def open(self) -> None:
         pass
@@ -238,17 +233,10 @@ class FrameSlot:
         pass
 
     def latest(self, timeout: float = 1.0) -> Any:
-        """A frame newer than the last one handed out, or None after `timeout` (one reader: narration)."""
-        with self._condition:
-            self._condition.wait_for(lambda: self._serial > self._seen or self._ended, timeout)
-            if self._ended:
-                from assistant.vision.frames import EndOfFrames
-
-                raise EndOfFrames
-            if self._serial == self._seen:
-                return None
-            self._seen = self._serial
-            return self._frame
+        """A frame newer than the last one handed out, or None after `timeout` (one reader: narration).
+        Raises `EndOfFrames` once the camera has ended."""
+        taken = self._mailbox.take(timeout)
+        return None if taken is None else taken[0]
 
 
 class LockedDescriber:

@@ -125,8 +125,8 @@ def _safe_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
-class _Mailbox:
-    """A one-slot box between the capture thread and the consumer: a new frame replaces the old one."""
+class FrameMailbox:
+    """A one-slot box between a producer thread and one consumer: a new frame replaces the old one."""
 
     def __init__(self) -> None:
         self._condition = threading.Condition()
@@ -151,6 +151,11 @@ class _Mailbox:
             self._ended = True
             self._condition.notify_all()
 
+    def peek(self) -> BgrFrame | None:
+        """The newest frame, taken or not (for a one-off look that must not disturb the consumer)."""
+        with self._condition:
+            return self._frame
+
     def take(self, timeout: float) -> tuple[BgrFrame, float] | None:
         with self._condition:
             self._condition.wait_for(lambda: self._put_count > self._taken_count or self._ended, timeout)
@@ -169,7 +174,7 @@ class _CaptureThread(threading.Thread):
     def __init__(
         self,
         capture: Any,
-        mailbox: _Mailbox,
+        mailbox: FrameMailbox,
         *,
         description: str,
         reopen: Callable[[], Any] | None,
@@ -253,7 +258,7 @@ class _ThreadedCaptureSource:
     description: str
 
     def __init__(self) -> None:
-        self._mailbox = _Mailbox()
+        self._mailbox = FrameMailbox()
         self._thread: _CaptureThread | None = None
         self._position = 0.0
 
@@ -275,7 +280,7 @@ class _ThreadedCaptureSource:
         pace_fps: float | None,
         on_status: StatusCallback | None,
     ) -> None:
-        self._mailbox = _Mailbox()
+        self._mailbox = FrameMailbox()
         self._mailbox.put(first, 0.0)
         self._thread = _CaptureThread(
             capture,
