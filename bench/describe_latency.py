@@ -53,9 +53,13 @@ from tests.tiny_models import BUILDERS  # noqa: E402
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
 
-def test_frame() -> Frame:
+def evaldata_photos() -> list[Path]:
     photo = SHARED / "evaldata" / "images"
-    found = sorted(photo.glob("*.png")) + sorted(photo.glob("*.jpg")) if photo.is_dir() else []
+    return sorted(photo.glob("*.png")) + sorted(photo.glob("*.jpg")) if photo.is_dir() else []
+
+
+def test_frame() -> Frame:
+    found = evaldata_photos()
     if found:
         return load_image(found[0])
     return np.random.default_rng(0).integers(0, 256, (480, 640, 3), dtype=np.uint8)
@@ -112,8 +116,7 @@ def evaldata_frames() -> list[Frame]:
     """The evaldata photos at a laptop camera's 640x480 (a random frame where they are absent)."""
     import cv2
 
-    photo = SHARED / "evaldata" / "images"
-    found = sorted(photo.glob("*.png")) + sorted(photo.glob("*.jpg")) if photo.is_dir() else []
+    found = evaldata_photos()
     if not found:
         return [test_frame()]
     return [cv2.resize(load_image(path), (640, 480), interpolation=cv2.INTER_AREA) for path in found]
