@@ -9,10 +9,11 @@ import numpy as np
 import pytest
 
 from assistant.audio.sources import load_audio_file
-from assistant.speech.engines import SpeechRecognizer, load_recognizer
+from assistant.speech.engines import SpeechRecognizer, Transcription, load_recognizer
 from assistant.speech.evaluation import normalise_text
 from assistant.speech.live import build_transcriber
 from assistant.speech.streaming import StreamingTranscriber
+from assistant.speech.types import Word
 from tests.speech_helpers import espeak_wav, feed, final_text, silence
 
 
@@ -109,3 +110,43 @@ def test_long_speech_without_pauses_keeps_the_window_bounded(
     assert len([e for e in events if e.kind == "final"]) >= 3
     events += transcriber.finish()
     assert normalise_text(final_text(events)).count("streaming") >= 2
+
+
+class LoopsWhenForced:
+    """The real recognizer, except that a decode forced to continue a prefix goes off the rails the way
+    tiny.en sometimes does (seen after a prefix ending in "and"): a fault the real model shows only now
+    and then, so it is injected here."""
+
+    def __init__(self, recognizer: SpeechRecognizer) -> None:
+        self._recognizer = recognizer
+        self.loops = 0
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._recognizer, name)
+
+    def transcribe_window(self, audio: np.ndarray, prompt: str = "", prefix: str = "") -> Transcription:
+        if not prefix:
+            return self._recognizer.transcribe_window(audio, prompt=prompt, prefix=prefix)
+        self.loops += 1
+        loop = ", and a bit of a bit of a bit of a bit of a good taste."
+        seconds = len(audio) / 16000
+        pieces = loop.split()
+        step = seconds / len(pieces)
+        words = tuple(Word(" " + w, i * step, (i + 1) * step, 0.2) for i, w in enumerate(pieces))
+        return Transcription(words, loop, no_speech_prob=0.0, avg_logprob=-1.7)
+
+
+def test_a_continuation_that_goes_off_the_rails_does_not_lose_the_rest_of_the_utterance(
+    recognizer: SpeechRecognizer, sentence: np.ndarray
+) -> None:
+    looping = LoopsWhenForced(recognizer)
+    transcriber = build_transcriber(looping)  # type: ignore[arg-type]
+    events = feed(transcriber, np.concatenate([silence(0.5), sentence, silence(1.0)]))
+    events += transcriber.finish()
+    assert looping.loops > 0  # words were committed early, so later decodes were forced to continue them
+    text = normalise_text(final_text(events))
+    assert "bit of" not in text
+    # The words committed before the fault stay; every word after them is still heard.
+    for word in ("library", "morning", "closes", "evening"):
+        assert word in text
+    assert text.endswith("evening")

@@ -71,6 +71,12 @@ def normalise_word(text: str) -> str:
     return re.sub(r"[^\w']", "", text.lower())
 
 
+LOGPROB_THRESHOLD = -1.0
+"""Whisper's own: a decode whose mean token log-probability is lower is not trusted."""
+UNHEARD_SPEECH_SECONDS = 0.5
+"""Speech after the committed words that a rejected final decode would lose (shorter: nothing to redo)."""
+
+
 def _looks_like_a_loop(text: str) -> bool:
     """Whisper's own check: highly compressible text is a repetition loop."""
     data = text.encode()
@@ -100,6 +106,11 @@ def _without_hallucinated_tail(words: list[Word], committed: list[Word]) -> list
                 keep -= 1 if norm else 0
             return kept
     return words
+
+
+def _in_stream_time(words: list[Word], utterance: _Utterance) -> list[Word]:
+    """Words timed from the start of the utterance's window, moved to stream seconds."""
+    return [Word(w.text, w.start + utterance.start, w.end + utterance.start, w.probability) for w in words]
 
 
 @dataclass
@@ -233,7 +244,7 @@ class StreamingTranscriber:
         interval = max(self.settings.decode_interval, self._decode_cost / self.settings.cpu_budget)
         return now - utterance.decoded_until >= interval
 
-    def _decode(self, utterance: _Utterance, until: float) -> Transcription:
+    def _decode(self, utterance: _Utterance, until: float, forced_prefix: bool = True) -> Transcription:
         end_sample = max(0, int((until - utterance.start) * SAMPLE_RATE))
         window = utterance.audio[:end_sample]
         cpu_before = self._cpu_clock()
@@ -241,7 +252,7 @@ class StreamingTranscriber:
         result = self._recognizer.transcribe_window(
             window,
             prompt=self._context[-self.settings.prompt_characters :],
-            prefix=words_text(utterance.committed),
+            prefix=words_text(utterance.committed) if forced_prefix else "",
         )
         self._decode_cost = self._cpu_clock() - cpu_before
         self.decode_seconds_total += self._clock() - wall_before
@@ -254,9 +265,31 @@ class StreamingTranscriber:
         if self._is_noise(result, utterance):
             return []
         words = _without_hallucinated_tail(list(result.new_words), utterance.committed)
-        return [
-            Word(w.text, w.start + utterance.start, w.end + utterance.start, w.probability) for w in words
-        ]
+        return _in_stream_time(words, utterance)
+
+    def _final_words(self, utterance: _Utterance, until: float) -> list[Word]:
+        """The words that end an utterance, in stream time.
+
+        A decode forced to continue the committed words can go off the rails: tiny.en, after a prefix
+        ending in "and", looped ", and a bit of a bit of a good taste" (or gave nothing) where seven
+        seconds of speech followed. Committing that would show made-up text and lose the real words.
+        Then, as Whisper itself falls back when a decode's mean log-probability is under -1, the
+        utterance is decoded afresh without the prefix, and the words after the committed ones kept."""
+        result = self._decode(utterance, until)
+        if not utterance.committed or not self._off_the_rails(result, utterance, until):
+            return self._new_words(utterance, result)
+        log.info("captions: the forced continuation was rejected; decoding the utterance afresh")
+        fresh = self._decode(utterance, until, forced_prefix=False)
+        if self._is_noise(fresh, utterance):
+            return []
+        committed_end = utterance.committed[-1].end - utterance.start  # window seconds
+        after = [w for w in fresh.new_words if (w.start + w.end) / 2 > committed_end]
+        return _in_stream_time(_without_hallucinated_tail(after, utterance.committed), utterance)
+
+    def _off_the_rails(self, result: Transcription, utterance: _Utterance, until: float) -> bool:
+        if until - utterance.committed[-1].end < UNHEARD_SPEECH_SECONDS:
+            return False  # nothing left to lose: the committed words reach the end of the speech
+        return result.avg_logprob < LOGPROB_THRESHOLD or self._is_noise(result, utterance)
 
     def _is_noise(self, result: Transcription, utterance: _Utterance) -> bool:
         text = " ".join(normalise_word(word) for word in result.text.split())
@@ -270,7 +303,10 @@ class StreamingTranscriber:
 
     def _decode_partial(self, utterance: _Utterance) -> list[CaptionEvent]:
         until = self.stream_seconds
-        words = self._new_words(utterance, self._decode(utterance, until))
+        result = self._decode(utterance, until)
+        if utterance.committed and result.avg_logprob < LOGPROB_THRESHOLD:
+            return []  # an untrusted continuation (see `_final_words`): two of them must not agree
+        words = self._new_words(utterance, result)
         agreed = self._agreement(utterance.previous, words)
         # A word that ends at the edge of the audio may still be growing ("can" → "candle").
         while agreed and agreed[-1].end > until - self.settings.hold_back_seconds:
@@ -313,7 +349,7 @@ class StreamingTranscriber:
         utterance = self._utterance
         assert utterance is not None
         events: list[CaptionEvent] = []
-        words = self._new_words(utterance, self._decode(utterance, until))
+        words = self._final_words(utterance, until)
         if words:
             events.append(self._commit(utterance, words))
         elif self._last_partial:
