@@ -17,7 +17,7 @@ SYSTEM_PACKAGES=(ffmpeg libportaudio2 espeak-ng alsa-utils pulseaudio pulseaudio
   # Qt's X11 platform plugin needs these; without them the window cannot open on X at all
   libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-randr0 libxcb-shape0
   libxcb-sync1 libxcb-xfixes0 libxcb-xkb1 libx11-xcb1 libxcb-shm0 libxcb-util1
-  libegl1 libgl1 libfontconfig1 libdbus-1-3 fonts-dejavu-core
+  libegl1 libgl1 libfontconfig1 libdbus-1-3 fonts-dejavu-core fonts-liberation2 fonts-freefont-ttf
   python3-venv)
 
 say() { printf 'setup: %s\n' "$*" >&2; }
