@@ -1,7 +1,7 @@
 """The real app, end to end, in its own process on a virtual X display (Xvfb).
 
 A video made from the evaluation photos is the camera; the PulseAudio virtual microphone plays speech
-clips from `../shared/evaldata/speech`; the app's own voice goes to a second null sink, recorded here, so
+clips from `tests/data/speech`; the app's own voice goes to a second null sink, recorded here, so
 "spoken" means sound came out. The test presses keys through XTEST, as a user would, follows the app's
 trace (`ASSISTANT_TRACE`, see `ui/diagnostics.py`) and its transcript file, grabs the window from the X
 server, and closes the app with SIGTERM.
@@ -27,20 +27,21 @@ import pytest
 from PIL import Image
 from PySide6.QtCore import QObject, QTimer
 
-from tests.pulse import PulseServer
-from tests.test_frames import load_photos
-from tests.xsession import (
+from assistant.session import Overrides
+from assistant.vision.image import Frame
+from tests.helpers.app_process import AppProcess
+from tests.helpers.polling import poll_until
+from tests.helpers.pulse import PulseServer
+from tests.helpers.video import make_scene_video
+from tests.helpers.x11 import (
     QT_XCB_PACKAGES,
-    AppProcess,
     XDisplay,
     XUnavailableError,
     XvfbServer,
     grab_window,
-    make_camera_video,
-    poll_until,
     qt_xcb_problem,
 )
-from ui.controller import AppController, Sources
+from ui.controller import AppController
 from ui.diagnostics import StallMonitor, install_diagnostics
 from ui.settings import Key, Settings
 
@@ -55,17 +56,18 @@ STARTUP_S = 60  # models load in the background; a shared 2-core machine can be 
 EXIT_S = 5.0
 
 
+@pytest.mark.timing
 def test_trace_records_what_the_window_shows_and_a_clean_shutdown(qtbot: Any, tmp_path: Path) -> None:
     settings = Settings(tmp_path / "settings.ini")
     settings.set(Key.VOICE_OUTPUT, "off")
-    app = AppController(settings, Sources(camera="", captions=False))
+    app = AppController(settings, Overrides(camera="", captions_at_start=False))
     trace = tmp_path / "trace.jsonl"
     install_diagnostics(app, {"ASSISTANT_TRACE": str(trace)})
     app.window.show()
     qtbot.waitUntil(lambda: '"exposed"' in trace.read_text(), timeout=5_000)
     app.start(load_models=False)
     with qtbot.waitSignal(app.description_ready, timeout=5_000):
-        app.describe_now()  # no camera: the window explains that, as a description
+        app.vision.describe_now()  # no camera: the window explains that, as a description
     app.window.close()  # runs the controller's shutdown, then the trace's last line
     events = [json.loads(line) for line in trace.read_text().splitlines()]
     kinds = [e["event"] for e in events]
@@ -77,6 +79,7 @@ def test_trace_records_what_the_window_shows_and_a_clean_shutdown(qtbot: Any, tm
     assert events[-1]["seconds"] < 2.0
 
 
+@pytest.mark.timing
 def test_stall_log_measures_how_long_the_event_loop_was_blocked(qtbot: Any, tmp_path: Path) -> None:
     log = tmp_path / "stalls.txt"
     owner = QObject()
@@ -171,14 +174,16 @@ def _speech_ended(recorder: Recorder, after_s: float) -> bool:
 
 
 @pytest.mark.pulse
+@pytest.mark.timing
 def test_real_app_captions_the_microphone_speaks_a_description_and_closes_cleanly(
     display: str,
     pulse_server: PulseServer,
     speaker_sink: str,
-    shared_dir: Path,
+    photos: list[Frame],
+    test_data: Path,
     tmp_path: Path,
 ) -> None:
-    video = make_camera_video(tmp_path / "camera.avi", load_photos(shared_dir), seconds_each=4.0)
+    video = make_scene_video(tmp_path / "camera.avi", photos, seconds_each=4.0, size=(320, 240))
     transcript = tmp_path / "captions.txt"
     recorder = Recorder(f"{speaker_sink}.monitor", tmp_path / "voice.raw", {**os.environ, **pulse_server.env})
     app = AppProcess(
@@ -199,7 +204,7 @@ def test_real_app_captions_the_microphone_speaks_a_description_and_closes_cleanl
         poll_until(lambda: _speech_ended(recorder, 0.0), 30, "end of the greeting")
         before_description = recorder.seconds()
 
-        speech = shared_dir / "evaldata" / "speech"
+        speech = test_data / "speech"
         players.append(pulse_server.play(speech / CLIPS[0][0]))
         # Describe now, with the real shortcut, while the microphone is being captioned.
         with XDisplay(display) as x:

@@ -1,6 +1,5 @@
 """The desktop shell, offscreen: shortcuts, the overlay, settings, accessible names, announcements and
-a fast shutdown. Real widgets, real workers and real models where they exist offline; the one stand-in
-is `RecordingTarget`, which replaces the app controller to check every row of the command table."""
+a fast shutdown. Real widgets, real workers and real models where they exist offline."""
 
 from __future__ import annotations
 
@@ -9,7 +8,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
@@ -17,11 +15,15 @@ from PySide6.QtGui import QAccessible, QColor, QKeySequence
 from PySide6.QtWidgets import QAbstractSpinBox, QApplication, QKeySequenceEdit, QWidget
 
 import ui.announce
+from assistant.session import Overrides
+from assistant.speech.caption_lines import CaptionLines
 from assistant.speech.types import CaptionEvent
 from assistant.vision.image import load_image
 from ui.appearance import PRESETS, WCAG_AA, contrast_ratio, preset, softened
-from ui.commands import COMMANDS, CommandActions, ShortcutConflictError
-from ui.controller import AppController, Sources
+from ui.captions import caption_html
+from ui.command_table import COMMANDS
+from ui.commands import ShortcutConflictError
+from ui.controller import AppController
 from ui.overlay import CaptionOverlay
 from ui.settings import Key, Settings
 from ui.settings_dialog import SettingsDialog
@@ -40,7 +42,7 @@ def settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def controller(qtbot: Any, settings: Settings) -> Any:
-    app = AppController(settings, Sources(captions=False))
+    app = AppController(settings, Overrides(captions_at_start=False))
     app.start(load_models=False)
     app.window.show()
     _activate(qtbot, app.window)
@@ -61,37 +63,42 @@ def _chord(sequence: QKeySequence) -> tuple[Qt.Key, Qt.KeyboardModifier]:
     return combination.key(), combination.keyboardModifiers()
 
 
-class RecordingTarget:
-    """Stands in for `AppController` (the real one opens file dialogs for some commands)."""
+def test_every_command_is_reachable_by_its_default_shortcut(
+    qtbot: Any, controller: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[str] = []
+    # Each handler is replaced on the very object the command table bound it to (the real ones open file
+    # dialogs or quit): a handler no command object has fails when the table is built (next test).
+    targets = (controller.vision, controller.captions, controller.general)
+    for item in COMMANDS:
+        for handler in (item.handler, item.release_handler):
+            if handler is None:
+                continue
+            target = next(t for t in targets if getattr(type(t), handler.__name__, None) is handler)
+            monkeypatch.setattr(target, handler.__name__, lambda name=handler.__name__: calls.append(name))
+    monkeypatch.setattr(controller.actions, "interrupt", lambda: calls.append("interrupt"))
+    for item in COMMANDS:
+        calls.clear()
+        key, modifiers = _chord(QKeySequence(item.shortcut))
+        qtbot.keyClick(controller.window, key, modifiers)
+        expected = [item.handler.__name__]
+        if item.release_handler is not None:
+            expected.append(item.release_handler.__name__)
+        assert [c for c in calls if c != "interrupt"] == expected, item.id
+        assert calls[0] == "interrupt", "every command silences speech first"
 
-    def __init__(self) -> None:
-        self.calls: list[str] = []
-        self.voice_question_active = False
 
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        return lambda: self.calls.append(name)
+def test_a_command_whose_handler_has_no_object_fails_when_the_table_is_built(
+    qtbot: Any, settings: Settings
+) -> None:
+    from ui.commands import Command, CommandActions
+    from ui.vision_commands import VisionCommands
 
-
-def test_every_command_is_reachable_by_its_default_shortcut(qtbot: Any, settings: Settings) -> None:
     window = QWidget()
     qtbot.addWidget(window)
-    target = RecordingTarget()
-    actions = CommandActions(settings, target, window)
-    QApplication.instance().installEventFilter(actions.hold_filter)  # type: ignore[union-attr]
-    try:
-        window.show()
-        _activate(qtbot, window)
-        for item in COMMANDS:
-            target.calls.clear()
-            key, modifiers = _chord(QKeySequence(item.shortcut))
-            qtbot.keyClick(window, key, modifiers)
-            expected = [item.handler, item.release_handler] if item.release_handler else [item.handler]
-            assert [c for c in target.calls if c != "interrupt_speech"] == expected, item.id
-            assert target.calls[0] == "interrupt_speech", "every command silences speech first"
-    finally:
-        QApplication.instance().removeEventFilter(actions.hold_filter)  # type: ignore[union-attr]
+    orphan = Command("orphan", "Orphan", "Has no object.", "F7", VisionCommands.describe_now, "Vision")
+    with pytest.raises(LookupError, match="VisionCommands.describe_now"):
+        CommandActions(settings, [orphan], [object()], lambda: None, window)
 
 
 def test_describe_shortcut_runs_the_real_command_and_explains_a_missing_camera(
@@ -115,12 +122,8 @@ def test_overlay_shortcut_toggles_the_overlay(qtbot: Any, controller: Any) -> No
     qtbot.waitUntil(lambda: not controller.overlay.isVisible(), timeout=QUIET_SECONDS)
 
 
-def test_conflicting_and_reserved_shortcuts_are_refused(
-    qtbot: Any, settings: Settings, tmp_path: Path
-) -> None:
-    window = QWidget()
-    qtbot.addWidget(window)
-    actions = CommandActions(settings, RecordingTarget(), window)
+def test_conflicting_and_reserved_shortcuts_are_refused(controller: Any, tmp_path: Path) -> None:
+    actions = controller.actions
     with pytest.raises(ShortcutConflictError, match="Detailed description"):
         actions.set_shortcut("describe_now", QKeySequence("Ctrl+Shift+E"))
     for reserved in ("Alt+F4", "Meta+D", "Ins", "Alt+Tab"):
@@ -133,50 +136,42 @@ def test_conflicting_and_reserved_shortcuts_are_refused(
     assert reopened.shortcut("describe_now") == "F7"
 
 
-def test_default_shortcuts_are_unique_and_avoid_system_keys(qtbot: Any, settings: Settings) -> None:
-    window = QWidget()
-    qtbot.addWidget(window)
-    actions = CommandActions(settings, RecordingTarget(), window)
+def test_default_shortcuts_are_unique_and_avoid_system_keys(controller: Any) -> None:
+    actions = controller.actions
     for item in COMMANDS:
         actions.check_shortcut(item.id, QKeySequence(item.shortcut))  # raises on any clash
     assert "Control Shift D" in " ".join(actions.help_lines())
 
 
 def test_partial_caption_is_shown_distinct_and_replaced_by_final_text(qtbot: Any, controller: Any) -> None:
-    controller.toggle_overlay()
+    controller.captions.toggle_overlay()
     partial = CaptionEvent("partial", "ask not what", 0.0, 1.0, 1.0)
-    controller._on_caption(partial)  # the slot CaptionWorker.caption is connected to
+    controller.captions.show_caption(partial)  # the slot CaptionWorker.caption is connected to
     shown = controller.overlay.label.text()
     assert "<i" in shown and "ask not what" in shown
     assert (
         "<i" in controller.window.caption_view.toHtml() or "italic" in controller.window.caption_view.toHtml()
     )
-    controller._on_caption(CaptionEvent("final", "Ask not what your country can do.", 0.0, 2.0, 2.0))
+    controller.captions.show_caption(
+        CaptionEvent("final", "Ask not what your country can do.", 0.0, 2.0, 2.0)
+    )
     shown = controller.overlay.label.text()
     assert "Ask not what your country can do." in shown and "<i" not in shown
-    assert controller.window.captions.finals == ["Ask not what your country can do."]
+    assert controller.window.captions.lines == ["Ask not what your country can do."]
 
 
-def test_captions_read_as_sentences_not_as_fragments() -> None:
-    from ui.captions import CaptionBuffer
-
-    buffer = CaptionBuffer()
+def test_the_partial_continues_the_last_line_or_starts_its_own() -> None:
+    captions = CaptionLines()
     for kind, text, start, end in [
-        ("final", "And so, my fellow", 0.0, 1.2),
-        ("final", "Americans", 1.2, 1.8),
-        ("final", ",", 1.8, 1.9),
-        ("final", "ask not.", 2.0, 2.6),
-        ("final", "What your country", 2.8, 3.5),  # a short breath: the same line
-        ("final", "can do for you.", 3.5, 4.5),
-        ("partial", "Ask what you", 6.0, 6.8),  # after a pause: a new line
+        ("final", "And so, my fellow Americans, ask not.", 0.0, 2.6),
+        ("partial", "What your", 2.8, 3.2),  # a short breath: it continues the line
     ]:
-        buffer.apply(CaptionEvent(kind, text, start, end, end))  # type: ignore[arg-type]
-
-    assert buffer.finals == ["And so, my fellow Americans, ask not. What your country can do for you."]
-    shown = buffer.html(3, QColor("white"), QColor("grey"))
+        captions.apply(CaptionEvent(kind, text, start, end, end))  # type: ignore[arg-type]
+    shown = caption_html(captions, 3, QColor("white"), QColor("grey"))
+    assert shown.endswith('ask not.</span> <i style="color:#808080">What your</i>')
+    captions.apply(CaptionEvent("partial", "Ask what you", 6.0, 6.8, 6.8))  # after a pause: a line of its own
+    shown = caption_html(captions, 3, QColor("white"), QColor("grey"))
     assert shown.endswith('<br><i style="color:#808080">Ask what you</i>')
-    buffer.apply(CaptionEvent("final", "Ask what you can do.", 6.0, 7.0, 7.0))
-    assert buffer.finals[-1] == "Ask what you can do." and len(buffer.finals) == 2
 
 
 def test_overlay_keeps_the_last_lines_and_moves_by_keyboard(qtbot: Any, settings: Settings) -> None:
@@ -235,16 +230,16 @@ def _interactive(widget: QWidget) -> bool:
 
 
 def test_every_interactive_widget_has_an_accessible_name(qtbot: Any, controller: Any) -> None:
-    controller.toggle_overlay()
+    controller.captions.toggle_overlay()
     dialog = SettingsDialog(
         controller.settings, controller.actions, controller.announcer, None, controller.window
     )
     qtbot.addWidget(dialog)
     dialog.show()
     qtbot.waitExposed(dialog)
-    controller.keyboard_help()
+    controller.general.keyboard_help()
     nameless = []
-    windows = [controller.window, controller.overlay, dialog, controller.help_dialog]
+    windows = [controller.window, controller.overlay, dialog, controller.general.help_dialog]
     for page in range(dialog.tabs.count()):
         dialog.tabs.setCurrentIndex(page)
         for window in windows:
@@ -270,7 +265,7 @@ def test_caption_colours_meet_wcag_aa() -> None:
 
 
 def test_new_descriptions_are_announced_politely(
-    qtbot: Any, controller: Any, shared_dir: Path, monkeypatch: pytest.MonkeyPatch
+    qtbot: Any, controller: Any, test_data: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     posted: list[tuple[str, Any, bool]] = []
     real_post = ui.announce._post
@@ -283,52 +278,50 @@ def test_new_descriptions_are_announced_politely(
     monkeypatch.setattr(ui.announce, "_post", watch)
     controller.settings.set(Key.VOICE_OUTPUT, "screen reader")
     with qtbot.waitSignal(controller.description_ready, timeout=20_000) as blocker:
-        controller.describe_path(str(shared_dir / "evaldata" / "images" / "skimage_coffee.png"))
+        controller.vision.describe_path(str(test_data / "images" / "skimage_coffee.png"))
     description = blocker.args[0]
     assert description
     assert (description, QAccessible.AnnouncementPoliteness.Polite, True) in posted
 
 
-def _camera_video(path: Path, shared_dir: Path) -> Path:
-    photo = load_image(shared_dir / "evaldata" / "images" / "skimage_astronaut.png")
-    frame = cv2.cvtColor(cv2.resize(photo, (320, 240)), cv2.COLOR_RGB2BGR)
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10.0, (320, 240))
-    rng = np.random.default_rng(1)
-    for _ in range(300):  # 30 s: longer than the test, so the camera is still running at shutdown
-        writer.write(np.clip(frame + rng.normal(0, 2, frame.shape), 0, 255).astype(np.uint8))
-    writer.release()
-    return path
+def _camera_video(path: Path, test_data: Path) -> Path:
+    from tests.helpers.video import make_scene_video
+
+    photo = load_image(test_data / "images" / "skimage_astronaut.png")
+    # 30 s: longer than the test, so the camera is still running at shutdown
+    return make_scene_video(path, [photo], seconds_each=30.0, size=(320, 240))
 
 
 def test_captions_from_a_speech_file_reach_the_window_and_transcript(
-    qtbot: Any, controller: Any, shared_dir: Path, tmp_path: Path
+    qtbot: Any, controller: Any, test_data: Path, tmp_path: Path
 ) -> None:
     from assistant.speech.live import build_live_captioner
 
-    speech = str(shared_dir / "evaldata" / "speech" / "jfk.flac")
+    speech = str(test_data / "speech" / "jfk.flac")
 
     def factory(on_event: Any, on_status: Any) -> Any:
         return build_live_captioner(speech, realtime=False, on_event=on_event, on_status=on_status)
 
     transcript = tmp_path / "captions.txt"
-    controller._start_transcript(str(transcript))
-    handle = controller.start_captions_with(factory)
+    controller.captions.start_transcript(str(transcript))
+    handle = controller.captions.start_captions_with(factory)
     qtbot.waitUntil(lambda: not handle.is_running(), timeout=60_000)
-    text = " ".join(controller.window.captions.finals).lower()
+    text = " ".join(controller.window.captions.lines).lower()
     assert "what your country can do for you" in text
     qtbot.waitUntil(lambda: "country" in transcript.read_text().lower(), timeout=QUIET_SECONDS)
 
 
+@pytest.mark.timing
 def test_shutdown_with_busy_workers_is_fast_and_leaves_no_thread(
-    qtbot: Any, controller: Any, shared_dir: Path, tmp_path: Path
+    qtbot: Any, controller: Any, test_data: Path, tmp_path: Path
 ) -> None:
     from assistant.speech.live import build_live_captioner
 
     before = {thread.ident for thread in threading.enumerate()}
-    controller._start_camera(str(_camera_video(tmp_path / "camera.avi", shared_dir)))
+    controller.vision.start_camera(str(_camera_video(tmp_path / "camera.avi", test_data)))
     qtbot.waitUntil(lambda: controller.frames.peek() is not None, timeout=QUIET_SECONDS)
-    controller.toggle_narration()
-    speech = str(shared_dir / "evaldata" / "speech" / "jfk.flac")
+    controller.vision.toggle_narration()
+    speech = str(test_data / "speech" / "jfk.flac")
     listening = threading.Event()
 
     def factory(on_event: Any, on_status: Any) -> Any:
@@ -339,11 +332,11 @@ def test_shutdown_with_busy_workers_is_fast_and_leaves_no_thread(
 
         return build_live_captioner(speech, realtime=True, on_event=on_event, on_status=status)
 
-    controller.start_captions_with(factory)
+    controller.captions.start_captions_with(factory)
     qtbot.waitUntil(listening.is_set, timeout=30_000)
-    controller.describe_now()  # a one-off job in flight as well
-    handles = list(controller.streams.values())
-    assert {"camera", "narration", "captions"} <= set(controller.streams)
+    controller.vision.describe_now()  # a one-off job in flight as well
+    handles = list(controller.streams.handles.values())
+    assert {"camera", "narration", "captions"} <= set(controller.streams.handles)
 
     started = time.monotonic()
     clean = controller.shutdown()
@@ -364,7 +357,7 @@ def test_a_question_asked_by_voice_is_heard_and_answered(
     from tests.speech_helpers import espeak_wav
 
     spoken = espeak_wav("What colour is this shirt?", tmp_path / "question.wav")
-    app = AppController(settings, Sources(captions=False, audio=str(spoken)))
+    app = AppController(settings, Overrides(captions_at_start=False, audio=str(spoken)))
     app.start(load_models=False)
     app.window.show()
     _activate(qtbot, app.window)
@@ -375,7 +368,7 @@ def test_a_question_asked_by_voice_is_heard_and_answered(
         key, modifiers = _chord(app.actions.shortcut("ask_voice"))
         with qtbot.waitSignal(app.description_ready, timeout=60_000) as answered:
             qtbot.keyPress(app.window, key, modifiers)
-            qtbot.waitUntil(lambda: app.voice_question_active, timeout=QUIET_SECONDS)
+            qtbot.waitUntil(lambda: app.vision.voice_question_active, timeout=QUIET_SECONDS)
             qtbot.wait(300)
             qtbot.keyRelease(app.window, key, modifiers)
         heard = app.window.question.text().lower()

@@ -1,13 +1,11 @@
 """Starting the window: QApplication set-up, the command-line options, and a fast first paint.
 
-`run(args)` shows a usable window at once and loads models in the background (`AppController.start`);
-`python -m ui.app` takes the same options as `assistant app`.
+`run(overrides, settings_path)` shows a usable window at once and loads models in the background
+(`AppController.start`). `assistant app` (and plain `assistant`) is the one way in.
 """
 
 from __future__ import annotations
 
-import argparse
-import logging
 import os
 import signal
 import sys
@@ -16,11 +14,11 @@ from collections.abc import Sequence
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
-from ui.controller import AppController, Sources
+from assistant.errors import AssistantError
+from assistant.session import Overrides
+from ui.controller import AppController
 from ui.diagnostics import install_diagnostics
 from ui.settings import Settings
-
-log = logging.getLogger("ui.app")
 
 
 def make_application(argv: Sequence[str] | None = None) -> QApplication:
@@ -31,8 +29,6 @@ def make_application(argv: Sequence[str] | None = None) -> QApplication:
         os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
     ):
         # Qt would abort with a misleading "xcb-cursor0 is needed" message; the real cause is this.
-        from assistant.errors import AssistantError
-
         raise AssistantError(
             "no display to open the window on (DISPLAY is not set). Run it in a desktop session, or use "
             "`assistant captions` / `assistant describe` in the terminal."
@@ -44,21 +40,11 @@ def make_application(argv: Sequence[str] | None = None) -> QApplication:
     return app
 
 
-def sources_from(args: argparse.Namespace) -> Sources:
-    return Sources(
-        camera=getattr(args, "camera", None),
-        audio=getattr(args, "input", None),
-        engine=getattr(args, "engine", None),
-        model=getattr(args, "model", None),
-        transcript=getattr(args, "transcript", None),
-        captions=False if getattr(args, "no_captions", False) else None,
-    )
-
-
-def run(args: argparse.Namespace) -> int:
+def run(overrides: Overrides, settings_path: str | None = None) -> int:
+    """Open the window and run until it closes; the exit code."""
     app = make_application()
-    settings = Settings(getattr(args, "settings", None))
-    controller = AppController(settings, sources_from(args))
+    settings = Settings(settings_path)
+    controller = AppController(settings, overrides)
     geometry = settings.window_geometry()
     if geometry is not None:
         controller.window.restoreGeometry(geometry)
@@ -76,15 +62,3 @@ def run(args: argparse.Namespace) -> int:
     code = app.exec()
     controller.shutdown()
     return int(code)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    from assistant.cli.app import add_app_arguments
-
-    parser = argparse.ArgumentParser(prog="python -m ui.app", description="The assistant's window.")
-    add_app_arguments(parser)
-    return run(parser.parse_args(argv))
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -1,8 +1,10 @@
-"""The command table: every user action, declared once (NVDA's `@script`, Orca's command definitions).
+"""Commands and their keys: every user action is a `Command` (NVDA's `@script`, Orca's command
+definitions), and `CommandActions` turns a table of them into menus, shortcuts and spoken help.
 
-Menus, keyboard shortcuts, the shortcut editor and the spoken keyboard help are all built from
-`COMMANDS`. A command names the method of the app controller that runs it (`handler`). A "hold" command
-(ask by voice) runs `handler` when its key goes down and `release_handler` when it comes up.
+The table itself is `ui.command_table.COMMANDS`. A command's handler is a method of one of the window's
+command classes, bound to the instance when the actions are built, so a table row without an object to
+run it fails at start. A "hold" command (ask by voice) runs `handler` when its key goes down and
+`release_handler` when it comes up.
 
 Default shortcuts are Ctrl+Shift+letter or function keys: screen readers use Insert or Caps Lock as
 their modifier (NVDA, Orca, JAWS), desktops reserve the Windows/Super key and Alt+Tab/Alt+F4, so none of
@@ -12,8 +14,7 @@ the keys of the operating system and of screen readers.
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +25,9 @@ from PySide6.QtWidgets import QMenuBar, QWidget
 from assistant.errors import AssistantError
 from ui.settings import Settings
 
-log = logging.getLogger("ui.commands")
+Handler = Callable[[Any], None]
+"""A command's handler: a method of one of the window's command classes, unbound
+(`VisionCommands.describe_now`). `CommandActions` runs it on the instance it is given of that class."""
 
 
 @dataclass(frozen=True)
@@ -33,61 +36,14 @@ class Command:
     title: str  # menu text; "&" marks the menu accelerator
     description: str  # what keyboard help says and the menu's status tip
     shortcut: str  # default, in QKeySequence portable text; "" = none
-    handler: str  # method name on the controller
+    handler: Handler
     menu: str
-    release_handler: str = ""  # for hold-to-talk commands: called when the key is released
+    release_handler: Handler | None = None  # for hold-to-talk commands: called when the key is released
 
     @property
     def plain_title(self) -> str:
         return self.title.replace("&", "")
 
-
-COMMANDS: tuple[Command, ...] = (
-    Command("describe_now", "&Describe now", "Describe what the camera sees, briefly.",
-            "Ctrl+Shift+D", "describe_now", "Vision"),
-    Command("describe_detailed", "Detailed d&escription", "Describe what the camera sees in detail.",
-            "Ctrl+Shift+E", "describe_detailed", "Vision"),
-    Command("ask_typed", "&Ask a question", "Type a question about what the camera sees.",
-            "Ctrl+Shift+Q", "ask_typed", "Vision"),
-    Command("ask_voice", "Ask by &voice (hold)", "Hold the key, ask aloud, release it to hear the answer.",
-            "F9", "start_voice_question", "Vision", release_handler="finish_voice_question"),
-    Command("read_text", "&Read text", "Read the printed text the camera sees.",
-            "Ctrl+Shift+R", "read_text", "Vision"),
-    Command("toggle_narration", "&Narration on or off", "Describe the scene by itself whenever it changes.",
-            "Ctrl+Shift+N", "toggle_narration", "Vision"),
-    Command("describe_screen", "Describe the &screen", "Describe everything on the screen.",
-            "Ctrl+Shift+F", "describe_screen", "Vision"),
-    Command("describe_window", "Describe the active &window", "Describe the window that has focus.",
-            "Ctrl+Shift+W", "describe_window", "Vision"),
-    Command("describe_clipboard", "Describe the &clipboard image", "Describe the picture on the clipboard.",
-            "Ctrl+Shift+B", "describe_clipboard", "Vision"),
-    Command("describe_file", "Describe an image &file…", "Choose a picture file and describe it.",
-            "Ctrl+O", "describe_file", "Vision"),
-    Command("toggle_captions", "&Captions on or off", "Start or stop live captions.",
-            "Ctrl+Shift+L", "toggle_captions", "Captions"),
-    Command("toggle_overlay", "Caption &overlay on or off", "Show or hide the always-on-top caption window.",
-            "Ctrl+Shift+O", "toggle_overlay", "Captions"),
-    Command("larger_text", "&Larger caption text", "Make the caption text bigger.",
-            "Ctrl+=", "larger_text", "Captions"),
-    Command("smaller_text", "&Smaller caption text", "Make the caption text smaller.",
-            "Ctrl+-", "smaller_text", "Captions"),
-    Command("copy_caption", "Copy last ca&ption", "Copy the last caption line to the clipboard.",
-            "Ctrl+Shift+K", "copy_caption", "Captions"),
-    Command("save_transcript", "Save &transcript…", "Save the captions to a file, and keep adding to it.",
-            "Ctrl+Shift+S", "save_transcript", "Captions"),
-    Command("stop_speech", "&Stop speech", "Stop speaking at once.",
-            "Ctrl+Shift+X", "stop_speech", "Speech"),
-    Command("repeat_last", "&Repeat last", "Say the last thing again.",
-            "Ctrl+Shift+A", "repeat_last", "Speech"),
-    Command("copy_description", "&Copy last description", "Copy the last description to the clipboard.",
-            "Ctrl+Shift+C", "copy_description", "Speech"),
-    Command("open_settings", "&Settings…", "Open the settings.", "Ctrl+,", "open_settings", "Tools"),
-    Command("keyboard_help", "&Keyboard help", "Say and show every command and its key.",
-            "F1", "keyboard_help", "Help"),
-    Command("quit", "&Quit", "Close the assistant.", "Ctrl+Q", "quit", "Tools"),
-)  # fmt: skip
-
-MENUS = ("Vision", "Captions", "Speech", "Tools", "Help")
 
 # Keys the operating system or screen readers own. Any sequence using Meta (Windows/Super) is refused
 # too, as is anything with Insert or Caps Lock (NVDA, JAWS and Orca modifiers).
@@ -101,13 +57,6 @@ _RESERVED_KEYS = {Qt.Key.Key_Insert, Qt.Key.Key_CapsLock, Qt.Key.Key_NumLock, Qt
 
 class ShortcutConflictError(AssistantError):
     """A shortcut is taken by another command, or by the system or a screen reader."""
-
-
-def command(command_id: str) -> Command:
-    for item in COMMANDS:
-        if item.id == command_id:
-            return item
-    raise KeyError(command_id)
 
 
 def reserved_reason(sequence: QKeySequence) -> str | None:
@@ -136,26 +85,44 @@ def spoken_keys(sequence: QKeySequence) -> str:
     return " ".join(words.get(part, part) for part in parts if part)
 
 
-def _interrupt(target: Any) -> None:
-    """Every user command first silences the assistant, so it never talks over the user."""
-    interrupt = getattr(target, "interrupt_speech", None)
-    if interrupt is not None:
-        interrupt()
+def bind(handler: Handler, targets: Sequence[object]) -> Callable[[], None]:
+    """`handler` as a call on the one target of its class; `LookupError` when none of them has it."""
+    for target in targets:
+        if getattr(type(target), handler.__name__, None) is handler:
+            name = handler.__name__
+            # Looked up at each call, so the instance's own attribute is what runs.
+            return lambda: getattr(target, name)()
+    raise LookupError(f"no command object runs {handler.__qualname__}")
 
 
 class CommandActions(QObject):
-    """One `QAction` per command, wired to the controller's handler, with the user's shortcuts.
+    """One `QAction` per command, wired to its handler on one of `targets`, with the user's shortcuts.
 
-    Shortcuts are application-wide so they also work while the caption overlay has focus. Hold
-    commands get no `QAction` shortcut: `HoldKeyFilter` watches their key going down and up."""
+    Every command first calls `interrupt`, so the assistant never talks over the user. Shortcuts are
+    application-wide so they also work while the caption overlay has focus. Hold commands get no
+    `QAction` shortcut: `HoldKeyFilter` watches their key going down and up."""
 
-    def __init__(self, settings: Settings, target: Any, parent: QWidget) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        commands: Sequence[Command],
+        targets: Sequence[object],
+        interrupt: Callable[[], None],
+        parent: QWidget,
+        menus: Sequence[str] = (),
+    ) -> None:
         super().__init__(parent)
         self._settings = settings
-        self._target = target
+        self.commands = tuple(commands)
+        self.menus = tuple(menus)
+        self.interrupt = interrupt
+        self.handlers = {item.id: bind(item.handler, targets) for item in commands}
+        self.release_handlers = {
+            item.id: bind(item.release_handler, targets) for item in commands if item.release_handler
+        }
         self.actions: dict[str, QAction] = {}
         self.sequences: dict[str, QKeySequence] = {}
-        for item in COMMANDS:
+        for item in commands:
             action = QAction(item.title, parent)
             action.setObjectName(f"action_{item.id}")
             action.setStatusTip(item.description)
@@ -168,16 +135,18 @@ class CommandActions(QObject):
             self._apply(item, QKeySequence(item.shortcut if stored is None else stored))
         self.hold_filter = HoldKeyFilter(self)
 
-    def _make_trigger(self, item: Command) -> Any:
+    def _make_trigger(self, item: Command) -> Callable[[], None]:
         def trigger() -> None:
-            _interrupt(self._target)
-            # From a menu a hold command cannot be held: it toggles instead.
-            if item.release_handler and getattr(self._target, "voice_question_active", False):
-                getattr(self._target, item.release_handler)()
-            else:
-                getattr(self._target, item.handler)()
+            self.interrupt()
+            self.handlers[item.id]()
 
         return trigger
+
+    def command(self, command_id: str) -> Command:
+        for item in self.commands:
+            if item.id == command_id:
+                return item
+        raise KeyError(command_id)
 
     def _apply(self, item: Command, sequence: QKeySequence) -> None:
         self.sequences[item.id] = sequence
@@ -213,26 +182,31 @@ class CommandActions(QObject):
         if owner is not None:
             keys = sequence.toString(QKeySequence.SequenceFormat.NativeText)
             raise ShortcutConflictError(
-                f"{keys} is already the key for “{command(owner).plain_title}”; "
+                f"{keys} is already the key for “{self.command(owner).plain_title}”; "
                 "change or clear that one first, or choose another key."
             )
 
     def set_shortcut(self, command_id: str, sequence: QKeySequence) -> None:
         """Give a command a new key (an empty sequence clears it), refusing conflicts, and persist it."""
         self.check_shortcut(command_id, sequence)
-        self._apply(command(command_id), sequence)
+        self._apply(self.command(command_id), sequence)
         self._settings.set_shortcut(command_id, sequence.toString(QKeySequence.SequenceFormat.PortableText))
 
     def reset_shortcuts(self) -> None:
-        for item in COMMANDS:
-            self._apply(item, QKeySequence(item.shortcut))
-            self._settings.set_shortcut(item.id, item.shortcut)
+        self.restore_shortcuts({item.id: QKeySequence(item.shortcut) for item in self.commands})
+
+    def restore_shortcuts(self, sequences: dict[str, QKeySequence]) -> None:
+        """Give every command its key from `sequences` (taken earlier), and persist them."""
+        for item in self.commands:
+            sequence = sequences[item.id]
+            self._apply(item, sequence)
+            self._settings.set_shortcut(item.id, sequence.toString(QKeySequence.SequenceFormat.PortableText))
 
     def build_menus(self, menu_bar: QMenuBar) -> None:
-        for name in MENUS:
+        for name in self.menus:
             menu = menu_bar.addMenu(f"&{name}")
             menu.setObjectName(f"menu_{name.lower()}")
-            for item in COMMANDS:
+            for item in self.commands:
                 if item.menu == name:
                     menu.addAction(self.actions[item.id])
 
@@ -240,11 +214,11 @@ class CommandActions(QObject):
         """One line per command, as keyboard help says it."""
         return [
             f"{item.plain_title.rstrip('…')}: {spoken_keys(self.sequences[item.id])}. {item.description}"
-            for item in COMMANDS
+            for item in self.commands
         ]
 
     def hold_commands(self) -> Iterable[Command]:
-        return (item for item in COMMANDS if item.release_handler)
+        return (item for item in self.commands if item.release_handler)
 
 
 class HoldKeyFilter(QObject):
@@ -269,14 +243,13 @@ class HoldKeyFilter(QObject):
                 wanted = self._actions.shortcut(item.id)
                 if not wanted.isEmpty() and wanted.matches(pressed) == QKeySequence.SequenceMatch.ExactMatch:
                     self._held = item.id
-                    _interrupt(self._actions._target)
-                    getattr(self._actions._target, item.handler)()
+                    self._actions.interrupt()
+                    self._actions.handlers[item.id]()
                     return True
             return False
         if self._held is not None and event.key() == self._held_key():
-            item = command(self._held)
-            self._held = None
-            getattr(self._actions._target, item.release_handler)()
+            held, self._held = self._held, None
+            self._actions.release_handlers[held]()
             return True
         return False
 

@@ -101,15 +101,15 @@ class Trace(QObject):
             self.write("status", text=message)
 
     def _on_captions_changed(self) -> None:
-        last = self._window.captions.last_final
+        last = self._window.captions.last_line
         if last and last != self._last_caption:
             self._last_caption = last
             # Finals join the last line until a sentence ends, so a line is written again as it grows.
-            self.write("caption", text=last, line=len(self._window.captions.finals))
+            self.write("caption", text=last, line=len(self._window.captions.lines))
 
     def _on_window_closed(self) -> None:
         seconds = time.monotonic() - self._close_started if self._close_started else None
-        streams = self._controller.streams.items()
+        streams = self._controller.streams.handles.items()
         self.write(
             "shutdown",
             seconds=seconds,

@@ -24,9 +24,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from assistant.speech.caption_lines import CaptionLines
 from assistant.speech.types import CaptionEvent
 from ui.appearance import softened
-from ui.captions import CaptionBuffer
+from ui.captions import caption_html
 
 # Focus must always be visible, in every theme: a thick outline in the theme's highlight colour.
 _FOCUS_STYLE = """
@@ -47,7 +48,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Assistant")
         self.setAccessibleName("Assistant")
         self.setStyleSheet(_FOCUS_STYLE)
-        self.captions = CaptionBuffer()
+        self.captions = CaptionLines()
 
         self.preview = QLabel("No camera picture")
         self.preview.setObjectName("camera_preview")
@@ -150,7 +151,7 @@ class MainWindow(QMainWindow):
         self.captions.apply(event)
         palette = self.caption_view.palette()
         text, base = palette.text().color(), palette.base().color()
-        self.caption_view.setHtml(self.captions.html(40, text, softened(text, base)))
+        self.caption_view.setHtml(caption_html(self.captions, 40, text, softened(text, base)))
         bar = self.caption_view.verticalScrollBar()
         bar.setValue(bar.maximum())
 

@@ -11,9 +11,10 @@ from PySide6.QtCore import QPoint, Qt, Slot
 from PySide6.QtGui import QFont, QKeyEvent, QMouseEvent, QMoveEvent, QResizeEvent
 from PySide6.QtWidgets import QApplication, QLabel, QSizeGrip, QVBoxLayout, QWidget
 
+from assistant.speech.caption_lines import CaptionLines
 from assistant.speech.types import CaptionEvent
 from ui.appearance import preset, softened
-from ui.captions import CaptionBuffer
+from ui.captions import caption_html
 from ui.settings import Key, Settings
 
 STEP = 20
@@ -21,13 +22,13 @@ FINE_STEP = 2
 
 
 class CaptionOverlay(QWidget):
-    def __init__(self, settings: Settings, buffer: CaptionBuffer | None = None) -> None:
+    def __init__(self, settings: Settings) -> None:
         super().__init__(
             None,
             Qt.WindowType.FramelessWindowHint | Qt.WindowType.WindowStaysOnTopHint | Qt.WindowType.Tool,
         )
         self._settings = settings
-        self.buffer = buffer or CaptionBuffer()
+        self.captions = CaptionLines()
         self._drag_from: QPoint | None = None
         self.setObjectName("caption_overlay")
         self.setWindowTitle("Captions")
@@ -91,12 +92,12 @@ class CaptionOverlay(QWidget):
     @Slot(object)
     def on_caption(self, event: CaptionEvent) -> None:
         """The slot the caption worker's signal feeds (directly, or through the main window)."""
-        self.buffer.apply(event)
+        self.captions.apply(event)
         self.render_captions()
 
     def render_captions(self) -> None:
         self.label.setText(
-            self.buffer.html(int(self._settings.get(Key.OVERLAY_LINES)), self._text, self._partial)
+            caption_html(self.captions, int(self._settings.get(Key.OVERLAY_LINES)), self._text, self._partial)
         )
 
     # -- keyboard and mouse --------------------------------------------------------------------------

@@ -10,9 +10,12 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import QByteArray, QSettings
+
+from assistant.session import Config
+from assistant.vision.narrator import NarrationSettings
 
 ORGANIZATION = "assistant"
 APPLICATION = "assistant"
@@ -29,11 +32,16 @@ class Area(enum.Enum):
     APPEARANCE = "Appearance"
 
 
+SettingValue = TypeVar("SettingValue", str, int, float, bool)
+
+
 @dataclass(frozen=True)
-class KeySpec:
+class KeySpec(Generic[SettingValue]):
+    """One persisted choice; `Settings.get` returns the type of its default."""
+
     name: str  # the QSettings key, "<area>/<name>"
     area: Area
-    default: Any
+    default: SettingValue
     label: str
     description: str = ""
     choices: tuple[str, ...] = ()  # for str keys shown as a list
@@ -42,7 +50,7 @@ class KeySpec:
     step: float = 1.0
 
 
-class Key(enum.Enum):
+class Key:
     """Typed settings keys (Buzz's `Settings.Key`), grouped by area."""
 
     MICROPHONE = KeySpec(
@@ -152,18 +160,16 @@ class Key(enum.Enum):
     )
     SHOW_PREVIEW = KeySpec("appearance/show_preview", Area.APPEARANCE, True, "Show the camera preview")
 
-    @property
-    def spec(self) -> KeySpec:
-        spec: KeySpec = self.value
-        return spec
 
+KEYS: tuple[KeySpec[Any], ...] = tuple(value for value in vars(Key).values() if isinstance(value, KeySpec))
+"""Every key, in the order the settings dialog shows them."""
 
 # Window geometry is state, not a choice the user makes in the dialog, so it is not a `Key`.
 _OVERLAY_GEOMETRY = "state/overlay_geometry"
 _WINDOW_GEOMETRY = "state/window_geometry"
 
 
-def _coerce(raw: Any, default: Any) -> Any:
+def _coerce(raw: Any, default: SettingValue) -> SettingValue:
     """QSettings' ini backend returns strings; turn them back into the key's type."""
     if isinstance(default, bool):
         if isinstance(raw, str):
@@ -192,17 +198,16 @@ class Settings:
     def file_name(self) -> str:
         return self._store.fileName()
 
-    def get(self, key: Key) -> Any:
-        spec = key.spec
-        if not self._store.contains(spec.name):
-            return spec.default
-        return _coerce(self._store.value(spec.name), spec.default)
+    def get(self, key: KeySpec[SettingValue]) -> SettingValue:
+        if not self._store.contains(key.name):
+            return key.default
+        return _coerce(self._store.value(key.name), key.default)
 
-    def set(self, key: Key, value: Any) -> None:
-        self._store.setValue(key.spec.name, _coerce(value, key.spec.default))
+    def set(self, key: KeySpec[SettingValue], value: object) -> None:
+        self._store.setValue(key.name, _coerce(value, key.default))
 
-    def reset(self, key: Key) -> None:
-        self._store.remove(key.spec.name)
+    def reset(self, key: KeySpec[Any]) -> None:
+        self._store.remove(key.name)
 
     def shortcut(self, command_id: str) -> str | None:
         """The user's shortcut for a command ("" = none), or None when they never changed it."""
@@ -228,3 +233,23 @@ class Settings:
 
     def sync(self) -> None:
         self._store.sync()
+
+
+def stored_config(settings: Settings) -> Config:
+    """The session configuration the stored settings describe (before the command line's overrides)."""
+    return Config(
+        camera=settings.get(Key.CAMERA),
+        audio=settings.get(Key.MICROPHONE),
+        engine=settings.get(Key.SPEECH_ENGINE),
+        model=settings.get(Key.SPEECH_MODEL),
+        language=settings.get(Key.LANGUAGE),
+        translate=settings.get(Key.TRANSLATE),
+        vocabulary=settings.get(Key.VOCABULARY),
+        scene_model=settings.get(Key.SCENE_MODEL),
+        captions_at_start=settings.get(Key.CAPTIONS_AT_START),
+        narration=NarrationSettings(
+            change_threshold=settings.get(Key.NARRATION_CHANGE),
+            stable_seconds=settings.get(Key.NARRATION_STABLE),
+            min_gap_seconds=settings.get(Key.NARRATION_GAP),
+        ),
+    )

@@ -1,8 +1,10 @@
 """The settings dialog, built from the `Key` table (one page per area) plus a shortcut editor page.
 
 Every control is labelled (the label is its buddy and its accessible name). Choices are written to
-`Settings` when the user presses OK; shortcut changes apply at once and a conflict is refused with a
-message that is shown and announced. The models page downloads the scene model in a background job.
+`Settings` when the user presses OK; shortcut changes apply at once (so the user can try the new key)
+and a conflict is refused with a message that is shown and announced; Cancel puts every choice and key
+back as they were when the dialog opened. The dialog is built once and refreshed each time it opens.
+The models page downloads the scene model in a background job.
 """
 
 from __future__ import annotations
@@ -32,12 +34,11 @@ from PySide6.QtWidgets import (
 )
 
 from ui.announce import Announcer
-from ui.commands import COMMANDS, CommandActions, ShortcutConflictError
-from ui.settings import Area, Key, Settings
+from ui.commands import CommandActions, ShortcutConflictError
+from ui.settings import KEYS, Area, Key, KeySpec, Settings
 
 
-def editor_for(key: Key) -> QWidget:
-    spec = key.spec
+def editor_for(spec: KeySpec[Any]) -> QWidget:
     widget: QWidget
     if isinstance(spec.default, bool):
         widget = QCheckBox(spec.label)
@@ -130,13 +131,13 @@ class ShortcutEditor(QWidget):
         self.assign.clicked.connect(self._on_assign_clicked)
         self.clear.clicked.connect(lambda: self._set(QKeySequence()))
         self.reset.clicked.connect(self._on_reset_clicked)
-        self._refresh()
+        self.refresh()
         self.commands.setCurrentRow(0)
 
-    def _refresh(self) -> None:
+    def refresh(self) -> None:
         row = self.commands.currentRow()
         self.commands.clear()
-        for item in COMMANDS:
+        for item in self._actions.commands:
             keys = (
                 self._actions.shortcut(item.id).toString(QKeySequence.SequenceFormat.NativeText) or "no key"
             )
@@ -149,13 +150,13 @@ class ShortcutEditor(QWidget):
             self._announcer.announce(text, assertive)
 
     def _set(self, sequence: QKeySequence) -> bool:
-        item = COMMANDS[max(0, self.commands.currentRow())]
+        item = self._actions.commands[max(0, self.commands.currentRow())]
         try:
             self._actions.set_shortcut(item.id, sequence)
         except ShortcutConflictError as error:
             self._say(f"Not changed: {error}", assertive=True)
             return False
-        self._refresh()
+        self.refresh()
         keys = sequence.toString(QKeySequence.SequenceFormat.NativeText) or "no key"
         self._say(f"{item.plain_title} is now {keys}.")
         return True
@@ -169,7 +170,7 @@ class ShortcutEditor(QWidget):
 
     def _on_reset_clicked(self) -> None:
         self._actions.reset_shortcuts()
-        self._refresh()
+        self.refresh()
         self._say("All keys are back to their defaults.")
 
 
@@ -187,22 +188,23 @@ class SettingsDialog(QDialog):
         self.setWindowTitle("Settings")
         self.setAccessibleName("Settings")
         self._settings = settings
-        self.editors: dict[Key, QWidget] = {}
+        self.editors: dict[KeySpec[Any], QWidget] = {}
+        self._actions = actions
+        self._keys_when_opened = dict(actions.sequences)
         self.tabs = QTabWidget()
         self.tabs.setAccessibleName("Settings pages")
         for area in Area:
             page = QWidget()
             form = QFormLayout(page)
-            for key in Key:
-                if key.spec.area is not area:
+            for key in KEYS:
+                if key.area is not area:
                     continue
                 editor = editor_for(key)
-                write_editor(editor, settings.get(key))
                 self.editors[key] = editor
                 if isinstance(editor, QCheckBox):
                     form.addRow(editor)
                 else:
-                    form.addRow(f"{key.spec.label}:", editor)
+                    form.addRow(f"{key.label}:", editor)
             if area is Area.MODELS:
                 self._add_download_row(form, download)
             self.tabs.addTab(page, area.value)
@@ -218,6 +220,14 @@ class SettingsDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(self.tabs, 1)
         layout.addWidget(self.buttons)
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Show the stored choices and remember the keys, so that Cancel can put them back."""
+        for key, editor in self.editors.items():
+            write_editor(editor, self._settings.get(key))
+        self._keys_when_opened = dict(self._actions.sequences)
+        self.shortcuts.refresh()
 
     def _add_download_row(self, form: QFormLayout, download: Callable[[str], None] | None) -> None:
         self.download_button = QPushButton("&Download the scene model")
@@ -246,3 +256,7 @@ class SettingsDialog(QDialog):
             self._settings.set(key, read_editor(editor))
         self._settings.sync()
         super().accept()
+
+    def reject(self) -> None:
+        self._actions.restore_shortcuts(self._keys_when_opened)
+        super().reject()

@@ -7,24 +7,21 @@
   a `QRunnable` on a dedicated `QThreadPool`, and its result or `AssistantError` comes back as a signal.
 
 Results reach the GUI thread only as queued signals; the GUI thread never calls into a worker and never
-waits on one, except `stop(timeout)` at shutdown. The plain-Python helpers here (`FrameSlot`,
-`LockedDescriber`, `TranscriptRecorder`) are the thread-safe hand-over points between those threads.
+waits on one, except `stop(timeout)` at shutdown. `Streams` keeps the running streams by name.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 import traceback
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, Qt, QThread, QThreadPool, Signal, Slot
 
 from assistant.errors import AssistantError
-from assistant.speech.transcripts import TranscriptWriter
-from assistant.speech.types import CaptionEvent
 
 log = logging.getLogger("ui.workers")
 
@@ -198,105 +195,44 @@ class JobRunner(QObject):
         return self.pool.waitForDone(int(max(0.0, timeout) * 1000))
 
 
-# -- thread-safe hand-over points ---------------------------------------------------------------------
+# -- the running streams ------------------------------------------------------------------------------
 
 
-class FrameSlot:
-    """The newest camera frame, shared by the camera thread and narration (a `FrameSource` to it).
+class Streams(QObject):
+    """The app's running streams by name ("camera", "captions", "narration", "voice-question")."""
 
-    One slot, never a backlog: a slow reader sees the scene as it is now."""
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.handles: dict[str, StreamHandle] = {}
 
-    description = "the camera"
+    def start(self, name: str, worker: StreamWorker) -> StreamHandle:
+        handle = start_stream(worker)
+        self.handles[name] = handle
+        handle.ended.connect(lambda: self._on_stream_ended(name, handle))
+        return handle
 
-    def __init__(self) -> None:
-        from assistant.vision.frames import FrameMailbox
+    def _on_stream_ended(self, name: str, handle: StreamHandle) -> None:
+        if self.handles.get(name) is handle:
+            del self.handles[name]
 
-        self._mailbox = FrameMailbox()
+    def running(self, name: str) -> bool:
+        """True while `name` runs and has not been asked to stop."""
+        handle = self.handles.get(name)
+        return handle is not None and not handle.stop_event.is_set()
 
-    @property
-    def dropped_frames(self) -> int:
-        return self._mailbox.dropped
+    def request_stop(self, name: str) -> bool:
+        """Ask `name` to stop; False when it was not running."""
+        if not self.running(name):
+            return False
+        self.handles[name].request_stop()
+        return True
 
-    def put(self, frame: Any) -> None:
-        self._mailbox.put(frame, 0.0)
-
-    def end(self) -> None:
-        self._mailbox.end()
-
-    def peek(self) -> Any:
-        return self._mailbox.peek()
-
-    def open(self) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-    def latest(self, timeout: float = 1.0) -> Any:
-        """A frame newer than the last one handed out, or None after `timeout` (one reader: narration).
-        Raises `EndOfFrames` once the camera has ended."""
-        taken = self._mailbox.take(timeout)
-        return None if taken is None else taken[0]
-
-
-class LockedDescriber:
-    """Serialises calls to one scene describer shared by narration and one-off jobs: the models are not
-    thread-safe, and two at once would only halve each one's speed on a small CPU."""
-
-    def __init__(self, describer: Any) -> None:
-        self.inner = describer
-        self._lock = threading.Lock()
-
-    @property
-    def model_name(self) -> str:
-        return str(getattr(self.inner, "model_name", ""))
-
-    def describe(self, frame: Any, detail: str = "brief") -> Any:
-        with self._lock:
-            return self.inner.describe(frame, detail)
-
-    def ask(self, frame: Any, question: str) -> str:
-        with self._lock:
-            return str(self.inner.ask(frame, question))
-
-
-class TranscriptRecorder:
-    """Final captions, kept in memory and, once the user asks, appended to a file as they arrive.
-
-    Fed from the caption thread; `start(path)` runs in a job. The lock keeps the file in caption order."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._finals: list[CaptionEvent] = []
-        self._writer: TranscriptWriter | None = None
-
-    @property
-    def path(self) -> Path | None:
-        with self._lock:
-            return None if self._writer is None else self._writer.path
-
-    def add(self, event: CaptionEvent) -> None:
-        if event.kind != "final" or not event.text.strip():
-            return
-        with self._lock:
-            self._finals.append(event)
-            if self._writer is not None:
-                self._writer.add(event)
-
-    def start(self, path: str | Path) -> Path:
-        """Write everything so far to `path` and keep appending; returns the path."""
-        writer = TranscriptWriter(path)
-        with self._lock:
-            writer.open()
-            for event in self._finals:
-                writer.add(event)
-            if self._writer is not None:
-                self._writer.close()
-            self._writer = writer
-        return writer.path
-
-    def close(self) -> None:
-        with self._lock:
-            if self._writer is not None:
-                self._writer.close()
-                self._writer = None
+    def stop_all(self, deadline: float) -> bool:
+        """Stop every stream by `deadline` (time.monotonic()); True when all of them ended in time."""
+        handles = list(self.handles.values())
+        for handle in handles:
+            handle.request_stop()  # all at once, so they wind down in parallel
+        clean = True
+        for handle in handles:
+            clean &= handle.stop(max(0.05, deadline - time.monotonic()))
+        return clean

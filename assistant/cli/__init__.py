@@ -31,23 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to standard error")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as error:
-            if error.name == name:  # that command group is not built yet
-                continue
-            raise
-        module.register(subparsers)
+        importlib.import_module(name).register(subparsers)
     return parser
-
-
-def _default_command() -> list[str]:
-    """The window when it is installed, otherwise live captions of the microphone in the terminal."""
-    try:
-        importlib.import_module("assistant.cli.app")
-    except ModuleNotFoundError:
-        return ["captions"]
-    return ["app"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -60,9 +45,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     handler = getattr(args, "handler", None)
     if handler is None:
-        # No command: the app's main job on its built-in defaults.
+        # No command: the app's main job, the window, on its built-in defaults.
         given = list(argv) if argv is not None else sys.argv[1:]
-        args = parser.parse_args([*given, *_default_command()])
+        args = parser.parse_args([*given, "app"])
         handler = args.handler
     try:
         code: int = handler(args)

@@ -11,27 +11,9 @@ import threading
 from pathlib import Path
 from typing import Any, TextIO
 
-from assistant.speech.engines import DEFAULT_ENGINE, DEFAULT_MODEL, ENGINES
+from assistant.cli.options import add_recognition_options
+from assistant.speech.caption_lines import CaptionLines
 from assistant.speech.types import CaptionEvent
-
-_SENTENCE_ENDS = (".", "?", "!")
-
-
-def _add_recognition_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--engine", choices=ENGINES, default=DEFAULT_ENGINE, help="speech engine")
-    parser.add_argument(
-        "--model",
-        default=DEFAULT_MODEL,
-        help="model name (`assistant models list`) or path (default tiny.en)",
-    )
-    parser.add_argument(
-        "--language", default="en", help="spoken language code, or `auto` to detect it (default en)"
-    )
-    parser.add_argument("--translate", action="store_true", help="translate to English (multilingual models)")
-    parser.add_argument(
-        "--vocabulary", default="", help="names and terms to prefer, e.g. 'Kubernetes, Anaïs'"
-    )
-    parser.add_argument("--threads", type=int, default=2, help="CPU threads for recognition (default 2)")
 
 
 def register(subparsers: Any) -> None:
@@ -52,13 +34,13 @@ def register(subparsers: Any) -> None:
     captions.add_argument(
         "--save", metavar="FILE", help="save final captions as they come (.txt, .srt, .vtt or .json)"
     )
-    _add_recognition_options(captions)
+    add_recognition_options(captions)
     captions.set_defaults(handler=run_captions)
 
     transcribe = subparsers.add_parser("transcribe", help="transcribe a whole audio file offline")
     transcribe.add_argument("file", help="an audio or video file (any format ffmpeg reads)")
     transcribe.add_argument("-o", "--output", help="write .txt, .srt, .vtt or .json instead of printing")
-    _add_recognition_options(transcribe)
+    add_recognition_options(transcribe)
     transcribe.set_defaults(handler=run_transcribe)
 
 
@@ -67,26 +49,20 @@ def _language(args: argparse.Namespace) -> str | None:
 
 
 class TerminalCaptions:
-    """Prints captions: on a terminal the partial text is rewritten in place after the final text of
-    the current line; elsewhere only final lines are printed."""
+    """Prints captions broken into lines by the one caption line policy (`CaptionLines`). On a terminal
+    the open line and the partial text after it are rewritten in place; elsewhere each line is printed
+    once, when it is complete."""
 
     def __init__(self, out: TextIO) -> None:
         self._out = out
         self._tty = out.isatty()
-        self._line = ""
-        self._partial = ""
+        self._lines = CaptionLines(keep=2)
 
     def show(self, event: CaptionEvent) -> None:
-        if event.kind == "partial":
-            self._partial = event.text
-        else:
-            self._partial = ""
-            self._line = (self._line + " " + event.text).strip()
-        if event.kind == "final" and (self._line.endswith(_SENTENCE_ENDS) or len(self._line) > 70):
-            self._write_line(self._line, end="\n")
-            self._line = ""
-        elif self._tty:
-            self._write_line(self._line, partial=self._partial)
+        for line in self._lines.apply(event):
+            self._write_line(line, end="\n")
+        if self._tty:
+            self._write_line(self._lines.last_line, partial=self._lines.partial)
 
     def _write_line(self, text: str, partial: str = "", end: str = "") -> None:
         if not self._tty:
@@ -107,11 +83,11 @@ class TerminalCaptions:
         self._out.flush()
 
     def close(self) -> None:
-        if self._line:
-            self._write_line(self._line, end="\n")
-            self._line = ""
-        elif self._tty and self._partial:
+        if self._lines.last_line:
+            self._write_line(self._lines.last_line, end="\n")
+        elif self._tty and self._lines.partial:
             self._out.write("\r\x1b[K")
+        self._lines = CaptionLines(keep=2)
 
 
 def run_captions(args: argparse.Namespace) -> int:
@@ -142,7 +118,7 @@ def run_captions(args: argparse.Namespace) -> int:
         realtime=args.realtime,
         threads=args.threads,
         on_event=on_event,
-        on_status=on_status if not args.json or sys.stderr.isatty() else on_status,
+        on_status=on_status,
     )
     stop = threading.Event()
     previous = signal.signal(signal.SIGINT, lambda *_: stop.set())

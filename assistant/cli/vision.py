@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
 import threading
 import time
 from typing import Any
 
-from assistant.errors import AssistantError, ModelNotFoundError
-
-log = logging.getLogger(__name__)
+from assistant.errors import AssistantError
+from assistant.session import NO_TEXT, Config, Overrides, Session, result_json
+from assistant.vision.image import Frame
 
 CAMERA_WARMUP_SECONDS = 0.5
 """Frames discarded after opening a webcam for a single shot, while its exposure and focus settle."""
@@ -101,23 +100,16 @@ def _input_frame(args: argparse.Namespace) -> Any:
     return grab_frame(source, warmup=warmup)
 
 
-def _load_describer(model: str | None) -> tuple[Any, bool]:
-    """The scene describer, or the quick-cue fallback (with a note on stderr) when no model is installed.
-    Returns (describer, is_fallback)."""
-    from assistant.vision import describe as describe_module
+def _session(args: argparse.Namespace) -> Session:
+    """The session these commands run on: the built-in defaults and the command line's choices."""
+    return Session(Config().overridden_by(Overrides(scene_model=getattr(args, "model", None))))
 
-    try:
-        describer = describe_module.load_describer(model) if model else describe_module.load_describer()
-    except ModelNotFoundError as error:
-        _note(f"no scene model installed, using quick cues instead. {error}")
-        return describe_module.FallbackDescriber(), True
-    fallback = isinstance(describer, describe_module.FallbackDescriber)
-    if fallback:
-        _note(
-            "no scene model installed, using quick cues instead. "
-            "Install one with `assistant models download florence-2-base`."
-        )
-    return describer, fallback
+
+def _load_scene_model(session: Session) -> None:
+    """Load the scene model now, or say once that the quick cues stand in for it."""
+    _, reason = session.scene.load_or_fallback()
+    if reason:
+        _note(reason)
 
 
 def _speak_blocking(text: str) -> None:
@@ -128,39 +120,37 @@ def _speak_blocking(text: str) -> None:
 
 def describe_command(args: argparse.Namespace) -> int:
     frame = _input_frame(args)
-    describer, fallback = _load_describer(args.model)
+    session = _session(args)
+    _load_scene_model(session)
     if args.question:
-        answer = str(describer.ask(frame, args.question))
-        result: dict[str, Any] = {"question": args.question, "answer": answer, "fallback": fallback}
-        text = answer
-    else:
-        description = describer.describe(frame, detail=args.detail)
-        text = str(description.text)
-        result = {
-            "text": text,
-            "objects": [scene_object.as_dict() for scene_object in description.objects],
-            "fallback": fallback,
+        result = session.ask(frame, args.question, wait=True)
+        output: dict[str, Any] = {
+            "question": args.question,
+            "answer": result.text,
+            "fallback": result.fallback,
         }
-    print(json.dumps(result, ensure_ascii=False) if args.json else text, flush=True)
+    else:
+        result = session.describe(frame, args.detail, wait=True)
+        output = result_json(result)
+    print(json.dumps(output, ensure_ascii=False) if args.json else result.text, flush=True)
     if args.speak:
-        _speak_blocking(text)
+        _speak_blocking(result.text)
     return 0
 
 
 def read_command(args: argparse.Namespace) -> int:
-    from assistant.vision.ocr import load_text_reader
-
     frame = _input_frame(args)
-    reader = load_text_reader()
-    result = reader.read(frame)
-    text = str(result.text) if result.has_text else ""
+    result = _session(args).read(frame)
+    has_text = result.text != NO_TEXT
     if args.json:
-        print(json.dumps({"text": text, "has_text": bool(result.has_text)}, ensure_ascii=False), flush=True)
+        print(
+            json.dumps({"text": result.text if has_text else "", "has_text": has_text}, ensure_ascii=False),
+            flush=True,
+        )
     else:
-        print(text if text else "No text found.", flush=True)
-    spoken = text if text else "No text found."
+        print(result.text, flush=True)
     if args.speak:
-        _speak_blocking(spoken)
+        _speak_blocking(result.text)
     return 0
 
 
@@ -185,8 +175,9 @@ def narrate_command(args: argparse.Namespace) -> int:
     # Open the camera before loading the model: a missing camera should fail in a moment, not after
     # seconds of model loading.
     source.open()
+    session = _session(args)
     try:
-        describer, _ = _load_describer(args.model)
+        _load_scene_model(session)
     except BaseException:
         source.close()
         raise
@@ -205,8 +196,8 @@ def narrate_command(args: argparse.Namespace) -> int:
                 speech.interrupt()
             speech.say(event.text)
 
-    def describe_frame(frame: Any) -> str:
-        return str(describer.describe(frame, detail="brief").text)
+    def describe_frame(frame: Frame) -> str:
+        return session.narrate(frame).text
 
     _note(f"narrating {source.description}; press Ctrl-C to stop")
     try:

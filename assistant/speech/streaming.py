@@ -5,7 +5,7 @@ A pure object in the spirit of whisper_streaming's `OnlineASRProcessor`: `insert
 
 How captions are committed:
 - Silero VAD cuts the stream into utterances. Nothing is decoded in silence, so silence costs only
-  the VAD (about 1 % of a core) and Whisper never sees pure noise to hallucinate on.
+  the VAD (about 2 % of a core) and Whisper never sees pure noise to hallucinate on.
 - While someone speaks, the utterance so far is decoded every `decode_interval` seconds of new audio
   (more often when decoding is cheap, less when it is slow, so that decoding stays within
   `cpu_budget` core-seconds per second of audio). The words after the committed ones are shown as a
@@ -34,6 +34,7 @@ import numpy as np
 
 from assistant.audio.source import SAMPLE_RATE, AudioArray
 from assistant.audio.vad import FRAME_SECONDS, StreamingVad
+from assistant.speech.caption_lines import ends_sentence
 from assistant.speech.engines import SpeechRecognizer, Transcription, words_text
 from assistant.speech.types import CaptionEvent, Word
 
@@ -50,7 +51,6 @@ _HALLUCINATIONS = {
     "subtitles by the amaraorg community",  # "Amara.org" loses its dot in normalise_word
     "please subscribe",
 }
-_SENTENCE_END = re.compile(r"[.?!][\"')\]]*$")
 
 
 @dataclass(frozen=True)
@@ -383,7 +383,7 @@ class StreamingTranscriber:
             return events
         cut_index = None
         for index, word in enumerate(utterance.committed):
-            if _SENTENCE_END.search(word.text):
+            if ends_sentence(word.text):
                 cut_index = index
         if cut_index is None and length >= self.settings.max_utterance:
             cut_index = len(utterance.committed) - 1

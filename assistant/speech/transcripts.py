@@ -13,6 +13,7 @@ import datetime
 import json
 import os
 import tempfile
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -204,3 +205,46 @@ class TranscriptWriter:
                 f"Cannot write the transcript {self.path}: {error.strerror or error}. Captions so far are "
                 "saved; free some disk space or save to another folder."
             ) from None
+
+
+class TranscriptRecorder:
+    """Final captions, kept in memory and, once the user asks, appended to a file as they arrive.
+
+    Fed from the caption thread; `start(path)` may run on another thread. The lock keeps the file in
+    caption order."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._finals: list[CaptionEvent] = []
+        self._writer: TranscriptWriter | None = None
+
+    @property
+    def path(self) -> Path | None:
+        with self._lock:
+            return None if self._writer is None else self._writer.path
+
+    def add(self, event: CaptionEvent) -> None:
+        if event.kind != "final" or not event.text.strip():
+            return
+        with self._lock:
+            self._finals.append(event)
+            if self._writer is not None:
+                self._writer.add(event)
+
+    def start(self, path: str | os.PathLike[str]) -> Path:
+        """Write everything so far to `path` and keep appending; returns the path."""
+        writer = TranscriptWriter(path)
+        with self._lock:
+            writer.open()
+            for event in self._finals:
+                writer.add(event)
+            if self._writer is not None:
+                self._writer.close()
+            self._writer = writer
+        return writer.path
+
+    def close(self) -> None:
+        with self._lock:
+            if self._writer is not None:
+                self._writer.close()
+                self._writer = None

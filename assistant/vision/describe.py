@@ -24,6 +24,7 @@ import dataclasses
 import importlib
 import logging
 import re
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -483,6 +484,35 @@ class FallbackDescriber:
             SceneObject("face", tuple(face.box), face.position, "near" if face.near else "far")
             for face in (cues.faces or [])
         ]
+
+
+class LockedDescriber:
+    """One describer shared by several threads (narration and one-off commands), one call at a time: the
+    models are not thread-safe, and two calls at once would only halve each one's speed on a small CPU."""
+
+    def __init__(self, describer: SceneDescriber) -> None:
+        self.inner = describer
+        self._lock = threading.Lock()
+
+    @property
+    def model_name(self) -> str:
+        return str(getattr(self.inner, "model_name", ""))
+
+    @property
+    def is_fallback(self) -> bool:
+        return isinstance(self.inner, FallbackDescriber)
+
+    def describe(self, frame: Frame, detail: Detail = "brief") -> Description:
+        with self._lock:
+            return self.inner.describe(frame, detail)
+
+    def ask(self, frame: Frame, question: str) -> str:
+        with self._lock:
+            return self.inner.ask(frame, question)
+
+    def objects(self, frame: Frame) -> list[SceneObject]:
+        with self._lock:
+            return self.inner.objects(frame)
 
 
 # ------------------------------------------------------------------------------------------- loading

@@ -126,7 +126,12 @@ def _safe_url(url: str) -> str:
 
 
 class FrameMailbox:
-    """A one-slot box between a producer thread and one consumer: a new frame replaces the old one."""
+    """A one-slot box between a producer thread and one consumer: a new frame replaces the old one.
+
+    It is also a `FrameSource` of its own, so the app's camera thread can fill one and narration read
+    from it: never a backlog, a slow reader sees the scene as it is now."""
+
+    description = "the camera"
 
     def __init__(self) -> None:
         self._condition = threading.Condition()
@@ -137,7 +142,22 @@ class FrameMailbox:
         self._ended = False
         self.dropped = 0
 
-    def put(self, frame: BgrFrame, position: float) -> None:
+    @property
+    def dropped_frames(self) -> int:
+        return self.dropped
+
+    def open(self) -> None:
+        """Nothing to open: another thread puts the frames in."""
+
+    def close(self) -> None:
+        """Nothing to close: the thread that puts frames in ends the mailbox."""
+
+    def latest(self, timeout: float = 1.0) -> BgrFrame | None:
+        """A frame newer than the last one taken, or None after `timeout`; `EndOfFrames` once ended."""
+        taken = self.take(timeout)
+        return None if taken is None else taken[0]
+
+    def put(self, frame: BgrFrame, position: float = 0.0) -> None:
         with self._condition:
             if self._frame is not None and self._put_count > self._taken_count:
                 self.dropped += 1

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib
-import logging
 import math
 import warnings
 from collections import OrderedDict
@@ -29,8 +28,6 @@ import numpy as np
 
 from assistant.errors import AssistantError
 from assistant.vision.image import Frame
-
-log = logging.getLogger(__name__)
 
 
 class SceneModelError(AssistantError):

@@ -1,8 +1,8 @@
 """The app's continuous streams, each a `StreamWorker` run on its own QThread (see `ui/workers.py`).
 
 - `CaptionWorker`: builds the live captioner (loads the model) and runs it; emits every CaptionEvent.
-- `CameraWorker`: reads the newest frame, hands it to the `FrameSlot` and emits a small preview image.
-- `NarrationWorker`: `run_narration` over the `FrameSlot`, emitting each description.
+- `CameraWorker`: reads the newest frame, hands it to the `FrameMailbox` and emits a small preview image.
+- `NarrationWorker`: `run_narration` over the `FrameMailbox`, emitting each description.
 - `VoiceQuestionWorker`: records while the ask-by-voice key is held, then recognises the question.
 
 Workers get everything they need through their constructors; results leave them only as signals.
@@ -13,23 +13,30 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QImage
 
+from assistant.audio.recording import record_until
+from assistant.audio.sources import open_audio_source
+from assistant.session import Session
+from assistant.speech.live import LiveCaptioner
+from assistant.speech.transcripts import TranscriptRecorder
 from assistant.speech.types import CaptionEvent
-from ui.workers import FrameSlot, StreamWorker, TranscriptRecorder
+from assistant.vision.frames import EndOfFrames, FrameMailbox, FrameSource, open_frame_source
+from assistant.vision.image import Frame
+from assistant.vision.narrator import NarrationEvent, NarrationSettings, Narrator, run_narration
+from ui.workers import StreamWorker
 
-# Something with `run(stop)`, e.g. `assistant.speech.live.LiveCaptioner`.
-CaptionerFactory = Callable[[Callable[[CaptionEvent], None], Callable[[str], None]], Any]
+CaptionerFactory = Callable[[Callable[[CaptionEvent], None], Callable[[str], None]], LiveCaptioner]
+FrameSourceOpener = Callable[..., FrameSource]
 
 PREVIEW_WIDTH = 320
 PREVIEW_INTERVAL_S = 0.1  # ten preview pictures a second are plenty for a sighted helper
 
 
-def frame_to_image(frame: Any, width: int = PREVIEW_WIDTH) -> QImage:
+def frame_to_image(frame: Frame, width: int = PREVIEW_WIDTH) -> QImage:
     """An RGB uint8 frame as a QImage about `width` pixels wide (safe off the GUI thread)."""
     height, full_width = frame.shape[:2]
     step = max(1, full_width // width)
@@ -38,13 +45,14 @@ def frame_to_image(frame: Any, width: int = PREVIEW_WIDTH) -> QImage:
     return image.copy()  # detach from the numpy buffer, which is freed when this returns
 
 
-def image_to_frame(image: QImage) -> Any:
+def image_to_frame(image: QImage) -> Frame:
     """A QImage (screen grab, clipboard) as an RGB uint8 frame."""
     converted = image.convertToFormat(QImage.Format.Format_RGB888)
     width, height = converted.width(), converted.height()
     buffer = np.frombuffer(converted.constBits(), dtype=np.uint8, count=converted.sizeInBytes())
     rows = buffer.reshape(height, converted.bytesPerLine())
-    return rows[:, : width * 3].reshape(height, width, 3).copy()
+    frame: Frame = rows[:, : width * 3].reshape(height, width, 3).copy()
+    return frame
 
 
 class CaptionWorker(StreamWorker):
@@ -71,15 +79,13 @@ class CaptionWorker(StreamWorker):
 class CameraWorker(StreamWorker):
     preview = Signal(QImage)
 
-    def __init__(self, spec: str, slot: FrameSlot, open_source: Callable[..., Any] | None = None) -> None:
+    def __init__(self, spec: str, frames: FrameMailbox, open_source: FrameSourceOpener | None = None) -> None:
         super().__init__("camera")
         self._spec = spec
-        self._slot = slot
+        self._frames = frames
         self._open_source = open_source
 
     def work(self, stop: threading.Event) -> None:
-        from assistant.vision.frames import EndOfFrames, open_frame_source
-
         opener = self._open_source or open_frame_source
         source = opener(self._spec, realtime=True, on_status=self.status.emit)
         source.open()
@@ -94,7 +100,7 @@ class CameraWorker(StreamWorker):
                     return
                 if frame is None:
                     continue
-                self._slot.put(frame)
+                self._frames.put(frame)
                 now = time.monotonic()
                 if now - last_preview >= PREVIEW_INTERVAL_S:
                     last_preview = now
@@ -104,73 +110,39 @@ class CameraWorker(StreamWorker):
 
 
 class NarrationWorker(StreamWorker):
-    description = Signal(object)  # assistant.vision.narrator.NarrationEvent
+    description = Signal(object)  # NarrationEvent
 
-    def __init__(self, slot: FrameSlot, describe: Callable[[Any], str], settings: Any) -> None:
+    def __init__(
+        self, frames: FrameMailbox, describe: Callable[[Frame], str], settings: NarrationSettings
+    ) -> None:
         super().__init__("narration")
-        self._slot = slot
+        self._frames = frames
         self._describe = describe
-        self._settings = settings  # assistant.vision.narrator.NarrationSettings
+        self._settings = settings
 
     def work(self, stop: threading.Event) -> None:
-        from assistant.vision.narrator import Narrator, run_narration
-
         run_narration(
-            self._slot, self._describe, self.description.emit, stop, narrator=Narrator(self._settings),
+            self._frames, self._describe, self._on_description, stop, narrator=Narrator(self._settings),
             poll_seconds=0.2,
         )  # fmt: skip
 
-
-class RecognizerCache:
-    """Loads the speech recognizer for spoken questions once, on first use, on whichever worker asks."""
-
-    def __init__(self, load: Callable[[], Any]) -> None:
-        self._load = load
-        self._lock = threading.Lock()
-        self._recognizer: Any = None
-
-    def get(self) -> Any:
-        with self._lock:
-            if self._recognizer is None:
-                self._recognizer = self._load()
-            return self._recognizer
+    def _on_description(self, event: NarrationEvent) -> None:
+        self.description.emit(event)
 
 
 class VoiceQuestionWorker(StreamWorker):
-    """Records from `source_spec` until stopped (key released), then emits the recognised question."""
+    """Records from `source_spec` until stopped (key released), then emits the recognised question
+    ("" when nothing was said)."""
 
     question = Signal(str)
-    MAX_SECONDS = 20.0
 
-    def __init__(self, source_spec: str, recognizers: RecognizerCache) -> None:
+    def __init__(self, source_spec: str, session: Session) -> None:
         super().__init__("voice-question")
         self._source_spec = source_spec
-        self._recognizers = recognizers
+        self._session = session
 
     def work(self, stop: threading.Event) -> None:
-        from assistant.audio.source import SAMPLE_RATE
-        from assistant.audio.sources import open_audio_source
-        from assistant.errors import EndOfAudio
-        from assistant.speech.engines import words_text
-
         source = open_audio_source(self._source_spec)
-        source.open()
-        chunks: list[Any] = []
-        try:
-            self.status.emit("listening for your question")
-            recorded = 0
-            while not stop.is_set() and recorded < self.MAX_SECONDS * SAMPLE_RATE:
-                try:
-                    chunk = source.read(timeout=0.1)
-                except EndOfAudio:
-                    break
-                chunks.append(chunk)
-                recorded += len(chunk)
-        finally:
-            source.close()
-        audio = np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, np.float32)
-        if len(audio) < SAMPLE_RATE // 4:
-            self.question.emit("")
-            return
-        transcription = self._recognizers.get().transcribe_window(audio)
-        self.question.emit(words_text(transcription.words) or transcription.text.strip())
+        self.status.emit("listening for your question")
+        audio = record_until(stop, source)
+        self.question.emit(self._session.hear_question(audio))

@@ -1,0 +1,288 @@
+"""The app's behaviour without a screen: configuration, the models, and the commands.
+
+The command line (`assistant describe`, `read`, `narrate`) and the window both run on a `Session`, so they
+share one fallback rule (no scene model: quick cues, said once), one model cache, and one wording.
+
+- `Config` is the effective configuration, built once at start: the built-in defaults, then the stored
+  settings (the window's), then the command line (`Config.overridden_by`).
+- Each model sits in a `Lazy` holder that loads it once, under a lock, on whichever thread first needs
+  it; the scene model has its quick-cue fallback beside it (`SceneModel`).
+- Each command is a method that takes what it works on (a frame, a question, recorded audio) and returns
+  a typed `Result`: the text, how urgently to say it, and what it came from. The methods block (they run
+  models), so the window calls them from worker threads and the command line calls them directly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from assistant.audio.source import SAMPLE_RATE, AudioArray
+from assistant.errors import ModelNotFoundError
+from assistant.speech.engines import (
+    DEFAULT_ENGINE,
+    DEFAULT_MODEL,
+    RecognizerOptions,
+    SpeechRecognizer,
+    load_recognizer,
+    words_text,
+)
+from assistant.vision.describe import DEFAULT_MODEL as DEFAULT_SCENE_MODEL
+from assistant.vision.describe import (
+    Detail,
+    FallbackDescriber,
+    LockedDescriber,
+    SceneDescriber,
+    SceneObject,
+    load_describer,
+)
+from assistant.vision.image import Frame
+from assistant.vision.narrator import NarrationSettings
+from assistant.vision.ocr import TextReader, load_text_reader
+from assistant.voice.controller import Priority
+
+T = TypeVar("T")
+
+CAMERA_PICTURE = "the camera picture"
+SHORTEST_QUESTION_SECONDS = 0.25
+"""Less audio than this while the key was held is a slip of the finger, not a question."""
+
+
+# -- configuration ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """What the command line chose; None leaves the stored setting (or the default) in force."""
+
+    camera: str | None = None
+    audio: str | None = None
+    engine: str | None = None
+    model: str | None = None
+    language: str | None = None
+    translate: bool | None = None
+    vocabulary: str | None = None
+    threads: int | None = None
+    scene_model: str | None = None
+    transcript: str | None = None
+    captions_at_start: bool | None = None
+
+
+@dataclass(frozen=True)
+class Config:
+    """The effective configuration of one session."""
+
+    camera: str = "0"
+    """A camera number, a stream address or a video file; "" for none."""
+    audio: str = "mic"
+    """The caption source: mic, system, a device name or number, or an audio file."""
+    engine: str = DEFAULT_ENGINE
+    model: str = DEFAULT_MODEL
+    """The speech model."""
+    language: str = "en"
+    """The spoken language's code, or "auto" to detect it."""
+    translate: bool = False
+    vocabulary: str = ""
+    threads: int = 2
+    scene_model: str = DEFAULT_SCENE_MODEL
+    transcript: str = ""
+    """Save final captions here from the start; "" for not until the user asks."""
+    captions_at_start: bool = True
+    narration: NarrationSettings = field(default_factory=NarrationSettings)
+
+    def overridden_by(self, overrides: Overrides) -> Config:
+        """This configuration with every choice the command line made put over it."""
+        chosen = {name: value for name, value in dataclasses.asdict(overrides).items() if value is not None}
+        return dataclasses.replace(self, **chosen)
+
+    @property
+    def recognition_language(self) -> str | None:
+        return None if self.language in ("", "auto") else self.language
+
+    def recognizer_options(self) -> RecognizerOptions:
+        return RecognizerOptions(
+            language=self.recognition_language,
+            translate=self.translate,
+            vocabulary=self.vocabulary,
+            threads=self.threads,
+        )
+
+
+# -- models -------------------------------------------------------------------------------------------
+
+
+class Lazy(Generic[T]):
+    """One model, loaded once on first use, whichever thread asks first; the others wait for it."""
+
+    def __init__(self, load: Callable[[], T]) -> None:
+        self._load = load
+        self._lock = threading.Lock()
+        self._value: T | None = None
+
+    def get(self) -> T:
+        with self._lock:
+            if self._value is None:
+                self._value = self._load()
+            return self._value
+
+    def loaded(self) -> T | None:
+        """The model if it has been loaded; never waits for a load in progress."""
+        return self._value
+
+
+class SceneModel:
+    """The scene describer: the configured model once it is loaded, the quick cues until then or when it
+    is not installed. Both are `LockedDescriber`s, so narration and commands can share them."""
+
+    def __init__(self, load: Callable[[], SceneDescriber]) -> None:
+        self._model = Lazy(lambda: LockedDescriber(load()))
+        self._fallback = Lazy(lambda: LockedDescriber(FallbackDescriber()))
+
+    def load(self) -> LockedDescriber:
+        """Load the model now (slow). Raises `ModelNotFoundError` naming the download command."""
+        return self._model.get()
+
+    def current(self) -> LockedDescriber:
+        """The model when loaded, the quick cues otherwise: never waits."""
+        return self._model.loaded() or self._fallback.get()
+
+    def load_or_fallback(self) -> tuple[LockedDescriber, str]:
+        """The model, loading it if need be; the quick cues and why when it is not installed."""
+        try:
+            return self.load(), ""
+        except ModelNotFoundError as error:
+            return self._fallback.get(), f"no scene model installed, using quick cues instead. {error}"
+
+
+# -- results ------------------------------------------------------------------------------------------
+
+
+class ResultKind(enum.Enum):
+    DESCRIPTION = "description"
+    ANSWER = "answer"
+    TEXT = "text"
+    MESSAGE = "message"
+    """Not a result of looking: what to do instead (no camera picture, no question heard)."""
+
+
+@dataclass(frozen=True)
+class Result:
+    """What a command found, as it is shown and said."""
+
+    text: str
+    kind: ResultKind
+    origin: str
+    """What it came from: "the camera picture", "the screen", a file's path."""
+    priority: Priority = Priority.NEXT
+    model: str = ""
+    objects: tuple[SceneObject, ...] = ()
+    fallback: bool = False
+    """True when no scene model was there to answer and the quick cues did."""
+
+
+def no_picture(origin: str = CAMERA_PICTURE) -> Result:
+    if origin == CAMERA_PICTURE:
+        text = (
+            "No camera picture yet. Connect a camera, or start with --camera and a video file; "
+            "describing the screen, the clipboard or an image file works without one."
+        )
+    else:
+        text = f"There is no picture on {origin}."
+    return Result(text, ResultKind.MESSAGE, origin)
+
+
+NO_TEXT = "No text found."
+NO_QUESTION = "I did not hear a question. Hold the key while you speak."
+
+
+# -- the session --------------------------------------------------------------------------------------
+
+
+class Session:
+    """The assistant's state and commands for one run of the window or of a command.
+
+    Loaders are injectable for tests; by default they load the configured models through the model
+    store. Nothing is loaded until a command (or `SceneModel.load`) needs it."""
+
+    def __init__(
+        self,
+        config: Config | None = None,
+        *,
+        load_scene: Callable[[], SceneDescriber] | None = None,
+        load_reader: Callable[[], TextReader] | None = None,
+        load_question_recognizer: Callable[[], SpeechRecognizer] | None = None,
+    ) -> None:
+        self.config = config or Config()
+        self.scene = SceneModel(load_scene or self._load_scene)
+        self.text_reader: Lazy[TextReader] = Lazy(load_reader or load_text_reader)
+        self.question_recognizer: Lazy[SpeechRecognizer] = Lazy(
+            load_question_recognizer or self._load_question_recognizer
+        )
+
+    def reload_scene(self) -> SceneModel:
+        """Forget the scene model (a new one was downloaded or chosen); the next look loads it again."""
+        self.scene = SceneModel(self._load_scene)
+        return self.scene
+
+    def _load_scene(self) -> SceneDescriber:
+        return load_describer(self.config.scene_model, threads=self.config.threads)
+
+    def _load_question_recognizer(self) -> SpeechRecognizer:
+        # Questions are short: the captions' model and language, without translation or vocabulary.
+        options = RecognizerOptions(language=self.config.recognition_language, threads=self.config.threads)
+        return load_recognizer(self.config.engine, self.config.model, options)
+
+    # -- commands (blocking: run them off the GUI thread) ---------------------------------------------
+
+    def describe(
+        self, frame: Frame, detail: Detail = "brief", origin: str = CAMERA_PICTURE, *, wait: bool = False
+    ) -> Result:
+        """Describe `frame`. `wait`: load the scene model first (the command line); otherwise use the
+        quick cues while it is still loading (the window, which must answer at once)."""
+        describer = self.scene.load_or_fallback()[0] if wait else self.scene.current()
+        description = describer.describe(frame, detail)
+        return Result(
+            description.text,
+            ResultKind.DESCRIPTION,
+            origin,
+            model=describer.model_name,
+            objects=tuple(description.objects),
+            fallback=describer.is_fallback,
+        )
+
+    def narrate(self, frame: Frame) -> Result:
+        """The brief description narration speaks when the scene changes: at normal priority, so it
+        never cuts off a result the user asked for."""
+        return dataclasses.replace(self.describe(frame), priority=Priority.NORMAL)
+
+    def ask(self, frame: Frame, question: str, origin: str = CAMERA_PICTURE, *, wait: bool = False) -> Result:
+        describer = self.scene.load_or_fallback()[0] if wait else self.scene.current()
+        answer = describer.ask(frame, question)
+        return Result(
+            answer, ResultKind.ANSWER, origin, model=describer.model_name, fallback=describer.is_fallback
+        )
+
+    def read(self, frame: Frame, origin: str = CAMERA_PICTURE) -> Result:
+        """The printed text in `frame`, in reading order."""
+        result = self.text_reader.get().read(frame)
+        text = result.text.strip() if result.has_text else ""
+        return Result(text or NO_TEXT, ResultKind.TEXT, origin)
+
+    def hear_question(self, audio: AudioArray) -> str:
+        """The words of a spoken question; "" when there was too little audio to hold one."""
+        if len(audio) < SHORTEST_QUESTION_SECONDS * SAMPLE_RATE:
+            return ""
+        transcription = self.question_recognizer.get().transcribe_window(audio)
+        return words_text(transcription.words) or transcription.text.strip()
+
+
+def result_json(result: Result) -> dict[str, Any]:
+    """A result as the command line's `--json` prints it."""
+    data: dict[str, Any] = {"text": result.text, "kind": result.kind.value, "fallback": result.fallback}
+    if result.kind is ResultKind.DESCRIPTION:
+        data["objects"] = [scene_object.as_dict() for scene_object in result.objects]
+    return data

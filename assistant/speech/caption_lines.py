@@ -1,0 +1,91 @@
+"""How captions are broken into lines a person can read: one policy for the window, the overlay and the
+terminal.
+
+The recognizer finalises a few words at a time. Each final joins the current line until one of three
+rules starts a new one:
+- **sentence and pause**: the line ends a sentence and the next words start at least `PAUSE_SECONDS`
+  later, as a new turn in a conversation would;
+- **width**: the line is already `MAX_LINE_CHARS` long;
+and one rule keeps lines clean: text that starts with punctuation (", setting or printing") always joins
+the line before it, so no line starts with a comma.
+"""
+
+from __future__ import annotations
+
+import re
+
+from assistant.speech.types import CaptionEvent
+
+PAUSE_SECONDS = 1.0
+"""A sentence followed by at least this much silence starts a new line."""
+MAX_LINE_CHARS = 90
+"""A line this long ends at the next final, so N lines on screen stay about N lines tall."""
+_SENTENCE_END = re.compile(r"[.?!…][\"')\]]*$")
+_NO_SPACE_BEFORE = (",", ".", "?", "!", ";", ":", "…", "'", "%", ")")
+
+
+def ends_sentence(text: str) -> bool:
+    """True when `text` ends a sentence ("done.", "really?", "(yes.)")."""
+    return bool(_SENTENCE_END.search(text.rstrip()))
+
+
+def starts_with_punctuation(text: str) -> bool:
+    return text.startswith(_NO_SPACE_BEFORE)
+
+
+def join_text(line: str, text: str) -> str:
+    """`line` followed by `text`, with a space unless `text` starts with punctuation."""
+    if not line:
+        return text
+    return line + ("" if starts_with_punctuation(text) else " ") + text
+
+
+class CaptionLines:
+    """Final captions grouped into lines, plus the partial text that may still change.
+
+    A partial replaces the previous partial, and a final replaces the partial (the contract of
+    `CaptionEvent`). `apply` returns the lines that were closed by this event, so a terminal can print
+    each line once, when it is complete."""
+
+    def __init__(self, keep: int = 500) -> None:
+        self.lines: list[str] = []
+        self.partial = ""
+        self.partial_joins = False
+        """Whether the partial text continues the last line (rather than starting a new one)."""
+        self._keep = keep
+        self._last_end = 0.0
+
+    @property
+    def last_line(self) -> str:
+        return self.lines[-1] if self.lines else ""
+
+    def apply(self, event: CaptionEvent) -> list[str]:
+        text = event.text.strip()
+        if event.kind == "partial":
+            self.partial = text
+            self.partial_joins = self._continues_line(text, event.start)
+            return []
+        self.partial = ""
+        self.partial_joins = False
+        if not text:
+            return []
+        closed: list[str] = []
+        if self.lines and self._continues_line(text, event.start):
+            self.lines[-1] = join_text(self.lines[-1], text)
+        else:
+            if self.lines:
+                closed.append(self.lines[-1])
+            self.lines.append(text)
+            del self.lines[: -self._keep]
+        self._last_end = event.end
+        return closed
+
+    def _continues_line(self, text: str, start: float) -> bool:
+        if not self.lines:
+            return False
+        if starts_with_punctuation(text):
+            return True
+        line = self.lines[-1]
+        if len(line) >= MAX_LINE_CHARS:
+            return False
+        return not (ends_sentence(line) and start - self._last_end >= PAUSE_SECONDS)

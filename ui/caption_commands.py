@@ -1,0 +1,143 @@
+"""The caption commands of the window: captions on and off, the overlay, text size, copy and save."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QObject
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QFileDialog
+
+from assistant.session import Session
+from assistant.speech.live import LiveCaptioner, build_live_captioner
+from assistant.speech.transcripts import TranscriptRecorder
+from assistant.speech.types import CaptionEvent
+from assistant.voice import Priority
+from ui.announce import Announcer
+from ui.main_window import MainWindow
+from ui.output import Output
+from ui.overlay import CaptionOverlay
+from ui.settings import Key, Settings
+from ui.stream_workers import CaptionerFactory, CaptionWorker
+from ui.workers import JobRunner, StreamHandle, Streams
+
+
+class CaptionCommands(QObject):
+    def __init__(
+        self,
+        session: Session,
+        settings: Settings,
+        output: Output,
+        jobs: JobRunner,
+        streams: Streams,
+        window: MainWindow,
+        overlay: CaptionOverlay,
+        announcer: Announcer,
+    ) -> None:
+        super().__init__(window)
+        self._session = session
+        self._settings = settings
+        self._output = output
+        self._jobs = jobs
+        self._streams = streams
+        self._window = window
+        self._overlay = overlay
+        self._announcer = announcer
+        self.recorder = TranscriptRecorder()
+
+    def toggle_captions(self) -> None:
+        if self._streams.request_stop("captions"):
+            self._output.status("captions off")
+            return
+        config = self._session.config
+
+        def factory(
+            on_event: Callable[[CaptionEvent], None], on_status: Callable[[str], None]
+        ) -> LiveCaptioner:
+            return build_live_captioner(
+                config.audio, engine=config.engine, model=config.model, language=config.recognition_language,
+                translate=config.translate, vocabulary=config.vocabulary or None, threads=config.threads,
+                realtime=True, on_event=on_event, on_status=on_status,
+            )  # fmt: skip
+
+        self.start_captions_with(factory)
+
+    def start_captions_with(self, factory: CaptionerFactory) -> StreamHandle:
+        """Run captions from `factory(on_event, on_status)`."""
+        worker = CaptionWorker(factory, self.recorder)
+        worker.caption.connect(self.show_caption)
+        worker.status.connect(lambda message: self._output.status(f"captions: {message}"))
+        worker.failed.connect(
+            lambda message: self._output.status(
+                f"no captions: {message} Choose another source in Settings, Devices."
+            )
+        )
+        self._output.status("captions starting")
+        return self._streams.start("captions", worker)
+
+    def show_caption(self, event: CaptionEvent) -> None:
+        """Where every caption event lands: the window, the overlay, and the screen reader if asked."""
+        self._window.show_caption(event)
+        self._overlay.on_caption(event)
+        if event.kind == "final" and self._settings.get(Key.ANNOUNCE_CAPTIONS):
+            self._announcer.announce(event.text)
+
+    def toggle_overlay(self) -> None:
+        if self._overlay.isVisible():
+            self._overlay.hide()
+            self._output.status("caption overlay hidden")
+        else:
+            self._overlay.show()
+            self._overlay.raise_()
+            self._output.status("caption overlay shown; focus it and use the arrow keys to move it")
+
+    def _change_text_size(self, delta: int) -> None:
+        size = max(8, min(120, self._settings.get(Key.OVERLAY_SIZE) + delta))
+        self._settings.set(Key.OVERLAY_SIZE, size)
+        self._overlay.apply_settings()
+        self._window.set_caption_size(size // 2)
+        self._output.status(f"caption text {size} points")
+
+    def larger_text(self) -> None:
+        self._change_text_size(2)
+
+    def smaller_text(self) -> None:
+        self._change_text_size(-2)
+
+    def copy_caption(self) -> None:
+        copy_to_clipboard(self._output, self._window.captions.last_line, "caption")
+
+    def save_transcript(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self._window,
+            "Save transcript",
+            "captions.txt",
+            "Text (*.txt);;Subtitles (*.srt *.vtt);;JSON (*.json)",
+        )
+        if path:
+            self.start_transcript(path)
+
+    def start_transcript(self, path: str) -> None:
+        """Save the captions so far to `path` and keep adding to it (the file is written in a job)."""
+        recorder = self.recorder
+
+        def start() -> Path:
+            return recorder.start(path)
+
+        self._jobs.submit(
+            "transcript",
+            start,
+            lambda saved: self._output.status(f"saving captions to {saved} as they are finalised"),
+            self._output.failed,
+        )
+
+
+def copy_to_clipboard(output: Output, text: str, what: str) -> None:
+    if not text:
+        output.status(f"no {what} to copy yet")
+        output.speak(f"No {what} yet.", Priority.NEXT)
+        return
+    QGuiApplication.clipboard().setText(text)
+    output.status(f"{what} copied")
+    output.speak(f"{what.capitalize()} copied.", Priority.NEXT)

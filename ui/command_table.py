@@ -1,0 +1,63 @@
+"""The command table: every user action of the window, declared once.
+
+Menus, keyboard shortcuts, the shortcut editor and the spoken keyboard help are all built from
+`COMMANDS`. Default shortcuts are Ctrl+Shift+letter or function keys: screen readers use Insert or Caps
+Lock as their modifier (NVDA, Orca, JAWS), desktops reserve the Windows/Super key and Alt+Tab/Alt+F4, so
+none of these collide with them.
+"""
+
+from __future__ import annotations
+
+from ui.app_commands import AppCommands
+from ui.caption_commands import CaptionCommands
+from ui.commands import Command
+from ui.vision_commands import VisionCommands
+
+V, C, A = VisionCommands, CaptionCommands, AppCommands
+
+COMMANDS: tuple[Command, ...] = (
+    Command("describe_now", "&Describe now", "Describe what the camera sees, briefly.",
+            "Ctrl+Shift+D", V.describe_now, "Vision"),
+    Command("describe_detailed", "Detailed d&escription", "Describe what the camera sees in detail.",
+            "Ctrl+Shift+E", V.describe_detailed, "Vision"),
+    Command("ask_typed", "&Ask a question", "Type a question about what the camera sees.",
+            "Ctrl+Shift+Q", V.ask_typed, "Vision"),
+    Command("ask_voice", "Ask by &voice (hold)", "Hold the key, ask aloud, release it to hear the answer.",
+            "F9", V.start_voice_question, "Vision", release_handler=V.finish_voice_question),
+    Command("read_text", "&Read text", "Read the printed text the camera sees.",
+            "Ctrl+Shift+R", V.read_text, "Vision"),
+    Command("toggle_narration", "&Narration on or off", "Describe the scene by itself whenever it changes.",
+            "Ctrl+Shift+N", V.toggle_narration, "Vision"),
+    Command("describe_screen", "Describe the &screen", "Describe everything on the screen.",
+            "Ctrl+Shift+F", V.describe_screen, "Vision"),
+    Command("describe_window", "Describe the active &window", "Describe the window that has focus.",
+            "Ctrl+Shift+W", V.describe_window, "Vision"),
+    Command("describe_clipboard", "Describe the &clipboard image", "Describe the picture on the clipboard.",
+            "Ctrl+Shift+B", V.describe_clipboard, "Vision"),
+    Command("describe_file", "Describe an image &file…", "Choose a picture file and describe it.",
+            "Ctrl+O", V.describe_file, "Vision"),
+    Command("toggle_captions", "&Captions on or off", "Start or stop live captions.",
+            "Ctrl+Shift+L", C.toggle_captions, "Captions"),
+    Command("toggle_overlay", "Caption &overlay on or off", "Show or hide the always-on-top caption window.",
+            "Ctrl+Shift+O", C.toggle_overlay, "Captions"),
+    Command("larger_text", "&Larger caption text", "Make the caption text bigger.",
+            "Ctrl+=", C.larger_text, "Captions"),
+    Command("smaller_text", "&Smaller caption text", "Make the caption text smaller.",
+            "Ctrl+-", C.smaller_text, "Captions"),
+    Command("copy_caption", "Copy last ca&ption", "Copy the last caption line to the clipboard.",
+            "Ctrl+Shift+K", C.copy_caption, "Captions"),
+    Command("save_transcript", "Save &transcript…", "Save the captions to a file, and keep adding to it.",
+            "Ctrl+Shift+S", C.save_transcript, "Captions"),
+    Command("stop_speech", "&Stop speech", "Stop speaking at once.",
+            "Ctrl+Shift+X", A.stop_speech, "Speech"),
+    Command("repeat_last", "&Repeat last", "Say the last thing again.",
+            "Ctrl+Shift+A", A.repeat_last, "Speech"),
+    Command("copy_description", "&Copy last description", "Copy the last description to the clipboard.",
+            "Ctrl+Shift+C", A.copy_description, "Speech"),
+    Command("open_settings", "&Settings…", "Open the settings.", "Ctrl+,", A.open_settings, "Tools"),
+    Command("keyboard_help", "&Keyboard help", "Say and show every command and its key.",
+            "F1", A.keyboard_help, "Help"),
+    Command("quit", "&Quit", "Close the assistant.", "Ctrl+Q", A.quit, "Tools"),
+)  # fmt: skip
+
+MENUS = ("Vision", "Captions", "Speech", "Tools", "Help")
