@@ -24,5 +24,5 @@ class DeviceLostError(AudioInputError):
     """A live device stopped delivering audio; callers may retry until it returns."""
 
 
-class EndOfAudio(Exception):
+class EndOfAudio(Exception):  # noqa: N818 - the end of a stream, like StopIteration: not an error
     """A finite source (a file) has delivered all of its audio. Not an error."""

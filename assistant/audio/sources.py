@@ -251,7 +251,7 @@ class MicrophoneSource:
             try:
                 stream.abort(ignore_errors=True)
                 stream.close(ignore_errors=True)
-            except Exception as error:  # a vanished device can fail to close; it is gone either way
+            except Exception as error:  # noqa: BLE001 - a vanished device fails to close in its own ways
                 log.warning("audio: closing %s failed: %s", self.description, error)
         if self._buffer is not None:
             self._buffer.clear()
@@ -571,11 +571,6 @@ class FileSource:
         self._position = 0
         self._started_at: float | None = None
         self._dropped = 0
-
-    @property
-    def duration(self) -> float:
-        """Seconds of audio in the file (0 before `open()`)."""
-        return 0.0 if self._audio is None else len(self._audio) / SAMPLE_RATE
 
     @property
     def dropped_seconds(self) -> float:

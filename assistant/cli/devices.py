@@ -25,7 +25,7 @@ def _cameras() -> tuple[list[dict[str, Any]] | None, str | None]:
         return None, "camera listing not available"
     try:
         cameras = list_cameras()
-    except Exception as error:  # a broken camera stack must not hide the audio inputs
+    except Exception as error:  # noqa: BLE001 - a broken camera stack must not hide the audio inputs
         return None, f"camera listing failed: {error}"
     return [
         dataclasses.asdict(camera) if dataclasses.is_dataclass(camera) else vars(camera) for camera in cameras

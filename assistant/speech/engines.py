@@ -37,6 +37,14 @@ log = logging.getLogger("assistant.speech.engines")
 # Whisper's mel frames are 10 ms; its encoder sees at most 3000 of them (30 s).
 FRAMES_PER_SECOND = 100
 MAX_FRAMES = 3000
+HOP_SAMPLES = SAMPLE_RATE // FRAMES_PER_SECOND
+"""Audio samples per log-mel frame (10 ms)."""
+SECONDS_PER_TIMESTAMP = 0.02
+"""One step of Whisper's timestamp tokens."""
+TEXT_CONTEXT_TOKENS = 448
+"""The decoder's context: prompt, start sequence, prefix and generated text together."""
+PROMPT_TOKENS = 100
+"""At most this much earlier text (and vocabulary) is given as the prompt, the newest kept."""
 
 
 @dataclass(frozen=True)
@@ -137,12 +145,12 @@ class FasterWhisperRecognizer:
 
     def _features(self, audio: AudioArray, full_window: bool) -> tuple[np.ndarray, int]:
         """Log-mel features of `audio` followed by silence, and the number of frames of real audio."""
-        content_frames = min(MAX_FRAMES, math.ceil(len(audio) / 160))
+        content_frames = min(MAX_FRAMES, math.ceil(len(audio) / HOP_SAMPLES))
         if full_window:
             target = MAX_FRAMES
         else:
             target = min(MAX_FRAMES, content_frames + int(self._silence_tail_seconds * FRAMES_PER_SECOND))
-        padded = np.zeros(target * 160, dtype=np.float32)
+        padded = np.zeros(target * HOP_SAMPLES, dtype=np.float32)
         usable = min(len(audio), len(padded))
         padded[:usable] = audio[:usable]
         features = self._model.feature_extractor(padded, padding=0)[:, :target]
@@ -173,7 +181,7 @@ class FasterWhisperRecognizer:
             prompt_tokens: list[int] = []
             context = " ".join(part for part in (self.options.vocabulary.strip(), prompt.strip()) if part)
             if context:
-                prompt_tokens = [tokenizer.sot_prev] + tokenizer.encode(" " + context)[-100:]
+                prompt_tokens = [tokenizer.sot_prev] + tokenizer.encode(" " + context)[-PROMPT_TOKENS:]
             prefix_tokens = tokenizer.encode(" " + prefix.strip()) if prefix.strip() else []
             # Timestamp mode: the model marks where its text ends in the audio and then stops. In
             # no-timestamp mode tiny.en often repeats a short utterance into the silence after it.
@@ -181,7 +189,7 @@ class FasterWhisperRecognizer:
             sequence += prefix_tokens
             seconds = len(audio) / SAMPLE_RATE
             # Speech runs at most ~5 tokens a second; the cap stops a degenerate loop early.
-            max_length = min(448 - len(sequence) - 1, int(24 + 8 * seconds)) + len(sequence)
+            max_length = min(TEXT_CONTEXT_TOKENS - len(sequence) - 1, int(24 + 8 * seconds)) + len(sequence)
             result = self._model.model.generate(
                 encoder_output,
                 [sequence],
@@ -217,7 +225,7 @@ class FasterWhisperRecognizer:
         begin = tokenizer.timestamp_begin
         for token in generated:
             if token >= begin:
-                if (token - begin) * 0.02 >= content_seconds - 0.1 and kept:
+                if (token - begin) * SECONDS_PER_TIMESTAMP >= content_seconds - 0.1 and kept:
                     break
                 continue
             if token < tokenizer.eot:

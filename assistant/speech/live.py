@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from assistant.audio.source import AudioSource
 from assistant.errors import AudioInputError, DeviceLostError, EndOfAudio
@@ -23,14 +22,6 @@ log = logging.getLogger("assistant.speech.live")
 
 EventCallback = Callable[[CaptionEvent], None]
 StatusCallback = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class LiveStats:
-    decodes: int
-    skipped_partials: int
-    dropped_seconds: float
-    lag_seconds: float
 
 
 class LiveCaptioner:
@@ -50,14 +41,6 @@ class LiveCaptioner:
         self._on_status = on_status or (lambda message: log.info("captions: %s", message))
         self._reconnect_seconds = reconnect_seconds
         self._lag_reported = False
-
-    def stats(self) -> LiveStats:
-        return LiveStats(
-            decodes=self.transcriber.decodes,
-            skipped_partials=self.transcriber.skipped_partials,
-            dropped_seconds=self.source.dropped_seconds,
-            lag_seconds=self.transcriber.lag_seconds,
-        )
 
     def run(self, stop: threading.Event) -> None:
         """Caption until `stop` is set or a finite source ends. Raises `AssistantError` only when the

@@ -537,8 +537,6 @@ def load_model_describer(path: Path, model_name: str, options: DescriberOptions)
     """One describer for the model folder at `path`, by its architecture."""
     # transformers ships no type hints for its Auto classes: reach them as Any.
     transformers: Any = importlib.import_module("transformers")
-    AutoImageProcessor, AutoProcessor = transformers.AutoImageProcessor, transformers.AutoProcessor
-    AutoTokenizer = transformers.AutoTokenizer
     runtime.set_threads(options.threads)
     model, model_type = runtime.load_transformers_model(path)
     if model_type not in SUPPORTED_ARCHITECTURES:
@@ -551,17 +549,23 @@ def load_model_describer(path: Path, model_name: str, options: DescriberOptions)
     describer: SceneDescriber
     if model_type == "florence2":
         describer = FlorenceDescriber(
-            model, AutoProcessor.from_pretrained(path, local_files_only=True), model_name, options
+            model,
+            transformers.AutoProcessor.from_pretrained(path, local_files_only=True),
+            model_name,
+            options,
         )
     elif model_type == "blip":
         describer = BlipDescriber(
-            model, AutoProcessor.from_pretrained(path, local_files_only=True), model_name, options
+            model,
+            transformers.AutoProcessor.from_pretrained(path, local_files_only=True),
+            model_name,
+            options,
         )
     else:
         # WORKAROUND: SmolVLMProcessor insists on a video processor, which needs torchvision; we load
         # its tokenizer and image processor and expand the image tokens ourselves.
-        tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
-        image_processor = AutoImageProcessor.from_pretrained(path, local_files_only=True)
+        tokenizer = transformers.AutoTokenizer.from_pretrained(path, local_files_only=True)
+        image_processor = transformers.AutoImageProcessor.from_pretrained(path, local_files_only=True)
         describer = SmolVLMDescriber(
             model, tokenizer, image_processor, read_chat_template(path, tokenizer), model_name, options
         )

@@ -44,7 +44,7 @@ class FrameSourceError(AssistantError):
     """A camera, video file or stream could not be opened or read."""
 
 
-class EndOfFrames(Exception):
+class EndOfFrames(Exception):  # noqa: N818 - the end of a stream, like StopIteration: not an error
     """A finite source (a video file, a still picture) has delivered its last frame. Not an error."""
 
 

@@ -54,7 +54,7 @@ class SpeechController:
     and re-raises its `AssistantError`, so a missing engine is reported to the caller, who keeps text
     output working. Hooks run on the controller's thread: `on_started(text)` before an utterance plays,
     `on_finished(text)` after it ended (played out or stopped), `on_error(error)` when one could not be
-    spoken (no output device, say); a Qt adapter forwards them as signals.
+    spoken (no output device, say).
     """
 
     def __init__(
@@ -176,11 +176,6 @@ class SpeechController:
         with self._lock:
             return self._current is not None
 
-    @property
-    def last_text(self) -> str | None:
-        with self._lock:
-            return self._last_text
-
     def wait_until_idle(self, timeout: float) -> bool:
         """Block until nothing is speaking or queued; False if that did not happen within `timeout`."""
         with self._lock:
@@ -216,7 +211,7 @@ class SpeechController:
             # The speaker is created and used only here: engines are not thread-safe.
             speaker = self._speaker_factory()
             self._voices = speaker.voices()
-        except BaseException as error:  # reported to start()'s caller
+        except BaseException as error:  # noqa: BLE001 - re-raised by start() in its caller's thread
             self._start_error = error
             self._ready.set()
             return
