@@ -29,9 +29,12 @@ import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+
+if TYPE_CHECKING:
+    from ui.controller import AppController
 
 log = logging.getLogger("ui.diagnostics")
 
@@ -43,7 +46,7 @@ STALL_INTERVAL_MS = 10
 class Trace(QObject):
     """Appends the window's events to a JSON-lines file (flushed per line, so a reader can follow it)."""
 
-    def __init__(self, path: str, controller: Any) -> None:
+    def __init__(self, path: str, controller: AppController) -> None:
         super().__init__(controller)
         self._file = open(path, "a", encoding="utf-8")  # open for the window's lifetime
         self._controller = controller
@@ -162,7 +165,7 @@ class StallMonitor(QObject):
 class Diagnostics(QObject):
     """What `install_diagnostics` switched on; lives as long as the controller."""
 
-    def __init__(self, controller: Any, environ: Mapping[str, str]) -> None:
+    def __init__(self, controller: AppController, environ: Mapping[str, str]) -> None:
         super().__init__(controller)
         self.trace: Trace | None = None
         self.stalls: StallMonitor | None = None
@@ -179,7 +182,7 @@ class Diagnostics(QObject):
         return False
 
 
-def install_diagnostics(controller: Any, environ: Mapping[str, str] | None = None) -> Diagnostics | None:
+def install_diagnostics(controller: AppController, environ: Mapping[str, str] | None = None) -> Diagnostics | None:
     """Switch on what `environ` (default: this process's environment) asks for; call before the window
     is shown, so that the trace sees it appear."""
     environ = os.environ if environ is None else environ

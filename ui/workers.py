@@ -17,13 +17,14 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, QRunnable, Qt, QThread, QThreadPool, Signal, Slot
 
 from assistant.errors import AssistantError
 
 log = logging.getLogger("ui.workers")
+Result = TypeVar("Result")
 
 
 def user_message(error: BaseException) -> str:
@@ -170,8 +171,8 @@ class JobRunner(QObject):
     def submit(
         self,
         name: str,
-        fn: Callable[[], Any],
-        on_done: Callable[[Any], None] | None = None,
+        fn: Callable[[], Result],
+        on_done: Callable[[Result], None] | None = None,
         on_failed: Callable[[str], None] | None = None,
     ) -> JobSignals:
         job = Job(name, fn)
