@@ -213,7 +213,7 @@ def test_settings_persist_typed_to_a_temporary_file(tmp_path: Path) -> None:
 
 def test_settings_dialog_writes_what_the_user_chose(qtbot: Any, controller: Any) -> None:
     dialog = SettingsDialog(
-        controller.settings, controller.actions, controller.announcer, None, controller.window
+        controller.settings, controller.actions, controller.output.note, None, controller.window
     )
     qtbot.addWidget(dialog)
     dialog.editors[Key.OVERLAY_LINES].setValue(7)  # type: ignore[attr-defined]
@@ -232,7 +232,7 @@ def _interactive(widget: QWidget) -> bool:
 def test_every_interactive_widget_has_an_accessible_name(qtbot: Any, controller: Any) -> None:
     controller.captions.toggle_overlay()
     dialog = SettingsDialog(
-        controller.settings, controller.actions, controller.announcer, None, controller.window
+        controller.settings, controller.actions, controller.output.note, None, controller.window
     )
     qtbot.addWidget(dialog)
     dialog.show()
@@ -264,7 +264,7 @@ def test_caption_colours_meet_wcag_aa() -> None:
         assert partial != text, f"{name}: partial text must look different"
 
 
-def test_new_descriptions_are_announced_politely(
+def test_in_screen_reader_mode_results_interrupt_and_captions_come_as_sentences(
     qtbot: Any, controller: Any, test_data: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     posted: list[tuple[str, Any, bool]] = []
@@ -276,12 +276,33 @@ def test_new_descriptions_are_announced_politely(
         real_post(event)
 
     monkeypatch.setattr(ui.announce, "_post", watch)
+    monkeypatch.setenv("SPEECHD_ADDRESS", "unix_socket:/nonexistent/speechd.sock")  # no speech-dispatcher
     controller.settings.set(Key.VOICE_OUTPUT, "screen reader")
+    controller.settings.set(Key.ANNOUNCE_CAPTIONS, True)
+    controller.output.apply_settings()
+    qtbot.waitUntil(lambda: controller.output.route is not None, timeout=QUIET_SECONDS)
     with qtbot.waitSignal(controller.description_ready, timeout=20_000) as blocker:
         controller.vision.describe_path(str(test_data / "images" / "skimage_coffee.png"))
     description = blocker.args[0]
     assert description
-    assert (description, QAccessible.AnnouncementPoliteness.Polite, True) in posted
+    assert (description, QAccessible.AnnouncementPoliteness.Assertive, True) in posted
+
+    posted.clear()
+    for text, start, end in [
+        ("And so, my", 0.0, 0.8),
+        ("fellow Americans,", 0.8, 1.6),
+        ("ask not.", 1.6, 2.2),
+    ]:
+        controller.captions.show_caption(CaptionEvent("final", text, start, end, end))
+    said = [
+        message
+        for message, politeness, _ in posted
+        if politeness == QAccessible.AnnouncementPoliteness.Polite
+    ]
+    assert "And so, my fellow Americans, ask not." in said
+    assert not any(
+        len(message.split()) < 4 for message in said if "ask not" in message or "fellow" in message
+    )
 
 
 def _camera_video(path: Path, test_data: Path) -> Path:
@@ -377,3 +398,24 @@ def test_a_question_asked_by_voice_is_heard_and_answered(
     finally:
         app.shutdown()
         app.window.close()
+
+
+def test_the_captions_view_only_appends_and_leaves_the_readers_caret_where_it_was(
+    qtbot: Any, controller: Any
+) -> None:
+    view = controller.window.caption_view
+    show = controller.captions.show_caption
+    show(CaptionEvent("final", "First sentence here.", 0.0, 1.0, 1.0))
+    show(CaptionEvent("final", "Second line after a pause.", 3.0, 4.0, 4.0))
+    caret = view.textCursor()
+    caret.setPosition(6)  # a screen reader user reviewing the first line with the arrow keys
+    view.setTextCursor(caret)
+    rewrites: list[int] = []
+    view.document().contentsChange.connect(lambda at, removed, added: rewrites.append(removed))
+    show(CaptionEvent("partial", "and then", 4.1, 4.5, 4.5))
+    show(CaptionEvent("partial", "and then some more", 4.1, 5.0, 5.0))
+    show(CaptionEvent("final", "and then some more.", 4.1, 5.2, 5.2))
+    assert view.textCursor().position() == 6
+    assert view.toPlainText() == "First sentence here.\nSecond line after a pause. and then some more."
+    assert max(rewrites) <= len(" and then some more")  # only the partial is ever replaced
+    assert "italic" not in view.toHtml()  # the final replaced the partial

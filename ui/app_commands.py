@@ -10,7 +10,6 @@ from PySide6.QtWidgets import QMessageBox
 
 from assistant.models import download
 from assistant.voice import Priority
-from ui.announce import Announcer
 from ui.caption_commands import copy_to_clipboard
 from ui.commands import CommandActions
 from ui.main_window import MainWindow
@@ -27,7 +26,6 @@ class AppCommands(QObject):
         output: Output,
         jobs: JobRunner,
         window: MainWindow,
-        announcer: Announcer,
         on_settings_changed: Callable[[], None],
         on_model_downloaded: Callable[[], None],
     ) -> None:
@@ -36,7 +34,6 @@ class AppCommands(QObject):
         self._output = output
         self._jobs = jobs
         self._window = window
-        self._announcer = announcer
         self._on_settings_changed = on_settings_changed
         self._on_model_downloaded = on_model_downloaded
         self.actions: CommandActions | None = None  # set once the command table is bound
@@ -67,12 +64,13 @@ class AppCommands(QObject):
         assert self.actions is not None
         if self.settings_dialog is None:
             self.settings_dialog = SettingsDialog(
-                self._settings, self.actions, self._announcer, self._download_model, self._window
+                self._settings, self.actions, self._output.note, self._download_model, self._window
             )
             self.settings_dialog.accepted.connect(self._on_settings_changed)
         else:
             self.settings_dialog.refresh()
         self.settings_dialog.open()
+        self._output.note("Settings dialog. Control Tab moves between its pages.", assertive=True)
 
     def _download_model(self, name: str) -> None:
         self._output.status(f"downloading {name}")

@@ -5,16 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QFileDialog
 
 from assistant.session import Session
+from assistant.speech.caption_lines import PAUSE_SECONDS, SpokenCaptions
 from assistant.speech.live import LiveCaptioner, build_live_captioner
 from assistant.speech.transcripts import TranscriptRecorder
 from assistant.speech.types import CaptionEvent
 from assistant.voice import Priority
-from ui.announce import Announcer
 from ui.main_window import MainWindow
 from ui.output import Output
 from ui.overlay import CaptionOverlay
@@ -33,7 +33,6 @@ class CaptionCommands(QObject):
         streams: Streams,
         window: MainWindow,
         overlay: CaptionOverlay,
-        announcer: Announcer,
     ) -> None:
         super().__init__(window)
         self._session = session
@@ -43,12 +42,17 @@ class CaptionCommands(QObject):
         self._streams = streams
         self._window = window
         self._overlay = overlay
-        self._announcer = announcer
         self.recorder = TranscriptRecorder()
+        self._spoken = SpokenCaptions()
+        self._pause = QTimer(self)
+        self._pause.setSingleShot(True)
+        self._pause.setInterval(int(PAUSE_SECONDS * 1000))
+        self._pause.timeout.connect(self._on_pause)
+        overlay.escaped.connect(self._on_overlay_escaped)
 
     def toggle_captions(self) -> None:
         if self._streams.request_stop("captions"):
-            self._output.status("captions off")
+            self._output.toggled("captions off")
             return
         config = self._session.config
 
@@ -73,24 +77,38 @@ class CaptionCommands(QObject):
                 f"no captions: {message} Choose another source in Settings, Devices."
             )
         )
-        self._output.status("captions starting")
+        self._output.toggled("captions starting")
         return self._streams.start("captions", worker)
 
     def show_caption(self, event: CaptionEvent) -> None:
-        """Where every caption event lands: the window, the overlay, and the screen reader if asked."""
+        """Where every caption event lands: the window, the overlay, and the screen reader if asked
+        (whole sentences, or what came before a pause: never a fragment every second)."""
         self._window.show_caption(event)
         self._overlay.on_caption(event)
         if event.kind == "final" and self._settings.get(Key.ANNOUNCE_CAPTIONS):
-            self._announcer.announce(event.text)
+            for text in self._spoken.add(event):
+                self._output.speak(text, Priority.NORMAL)
+            self._pause.start()
+
+    def _on_pause(self) -> None:
+        self._output.speak(self._spoken.flush(), Priority.NORMAL)
 
     def toggle_overlay(self) -> None:
         if self._overlay.isVisible():
             self._overlay.hide()
-            self._output.status("caption overlay hidden")
+            self._output.toggled("caption overlay hidden")
         else:
             self._overlay.show()
             self._overlay.raise_()
-            self._output.status("caption overlay shown; focus it and use the arrow keys to move it")
+            self._output.toggled("caption overlay shown")
+
+    def focus_overlay(self) -> None:
+        self._overlay.take_focus()
+        self._output.status("caption overlay focused: arrow keys move it, Escape goes back")
+
+    def _on_overlay_escaped(self) -> None:
+        self._window.activateWindow()
+        self._window.raise_()
 
     def _change_text_size(self, delta: int) -> None:
         size = max(8, min(120, self._settings.get(Key.OVERLAY_SIZE) + delta))

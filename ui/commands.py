@@ -153,8 +153,9 @@ class CommandActions(QObject):
         action = self.actions[item.id]
         if item.release_handler:
             action.setShortcut(QKeySequence())
-            # Menus still show the key, after a tab, as Qt does for real shortcuts.
-            action.setText(f"{item.title}\t{sequence.toString(QKeySequence.SequenceFormat.NativeText)}")
+            # Menus still show the key (in the title: a tab there reaches screen readers as a character).
+            keys = sequence.toString(QKeySequence.SequenceFormat.NativeText) or "no key"
+            action.setText(f"{item.title.removesuffix(' (hold)')} (hold {keys})")
         else:
             action.setShortcut(sequence)
 

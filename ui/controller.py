@@ -54,17 +54,10 @@ class AppController(QObject):
             self.session, self.output, self.jobs, self.streams, self.frames, self.window
         )
         self.captions = CaptionCommands(
-            self.session,
-            settings,
-            self.output,
-            self.jobs,
-            self.streams,
-            self.window,
-            self.overlay,
-            self.announcer,
+            self.session, settings, self.output, self.jobs, self.streams, self.window, self.overlay
         )
         self.general = AppCommands(
-            settings, self.output, self.jobs, self.window, self.announcer,
+            settings, self.output, self.jobs, self.window,
             on_settings_changed=self._on_settings_changed, on_model_downloaded=self._on_model_downloaded,
         )  # fmt: skip
         handlers = [self.vision, self.captions, self.general]

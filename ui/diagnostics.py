@@ -182,7 +182,9 @@ class Diagnostics(QObject):
         return False
 
 
-def install_diagnostics(controller: AppController, environ: Mapping[str, str] | None = None) -> Diagnostics | None:
+def install_diagnostics(
+    controller: AppController, environ: Mapping[str, str] | None = None
+) -> Diagnostics | None:
     """Switch on what `environ` (default: this process's environment) asks for; call before the window
     is shown, so that the trace sees it appear."""
     environ = os.environ if environ is None else environ

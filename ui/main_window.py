@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QCloseEvent, QFont, QImage, QPixmap
+from PySide6.QtGui import QCloseEvent, QFont, QImage, QPixmap, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -24,10 +24,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from assistant.speech.caption_lines import CaptionLines
+from assistant.speech.caption_lines import CaptionLines, starts_with_punctuation
 from assistant.speech.types import CaptionEvent
 from ui.appearance import softened
-from ui.captions import caption_html
 
 # Focus must always be visible, in every theme: a thick outline in the theme's highlight colour.
 _FOCUS_STYLE = """
@@ -48,7 +47,9 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Assistant")
         self.setAccessibleName("Assistant")
         self.setStyleSheet(_FOCUS_STYLE)
+        self.statusBar().setSizeGripEnabled(False)  # an unnamed, useless stop for a screen reader
         self.captions = CaptionLines()
+        self._partial_from: int | None = None  # where the partial text starts in the captions view
 
         self.preview = QLabel("No camera picture")
         self.preview.setObjectName("camera_preview")
@@ -119,6 +120,7 @@ class MainWindow(QMainWindow):
         splitter.addWidget(vision)
         splitter.addWidget(captions)
         splitter.setStretchFactor(1, 1)
+        splitter.handle(1).setAccessibleName("Divider between the description and the captions")
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.addWidget(splitter, 1)
@@ -148,12 +150,48 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def show_caption(self, event: CaptionEvent) -> None:
+        """Append to the captions view, never rewrite it: a screen reader reviewing earlier lines with the
+        arrow keys keeps its place, and the view follows new text only while it is scrolled to the end."""
+        started, last = self.captions.started, self.captions.last_line
         self.captions.apply(event)
-        palette = self.caption_view.palette()
-        text, base = palette.text().color(), palette.base().color()
-        self.caption_view.setHtml(caption_html(self.captions, 40, text, softened(text, base)))
         bar = self.caption_view.verticalScrollBar()
-        bar.setValue(bar.maximum())
+        following = bar.value() >= bar.maximum() - 4
+        cursor = QTextCursor(self.caption_view.document())  # not the view's own caret
+        cursor.beginEditBlock()
+        if self._partial_from is not None:  # the old partial goes; what replaces it comes below
+            cursor.setPosition(self._partial_from)
+            cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
+            cursor.removeSelectedText()
+            self._partial_from = None
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        if self.captions.started != started:
+            if started:
+                cursor.insertBlock()
+            cursor.insertText(self.captions.last_line, self._final_format())
+        elif self.captions.last_line != last:
+            cursor.insertText(self.captions.last_line[len(last) :], self._final_format())
+        if self.captions.partial:
+            self._partial_from = cursor.position()
+            if not self.captions.partial_joins and self.captions.lines:
+                cursor.insertBlock()
+            elif self.captions.lines and not starts_with_punctuation(self.captions.partial):
+                cursor.insertText(" ", self._final_format())
+            cursor.insertText(self.captions.partial, self._partial_format())
+        cursor.endEditBlock()
+        if following:
+            bar.setValue(bar.maximum())
+
+    def _final_format(self) -> QTextCharFormat:
+        plain = QTextCharFormat()
+        plain.setForeground(self.caption_view.palette().text().color())
+        return plain
+
+    def _partial_format(self) -> QTextCharFormat:
+        palette = self.caption_view.palette()
+        italic = QTextCharFormat()
+        italic.setFontItalic(True)
+        italic.setForeground(softened(palette.text().color(), palette.base().color()))
+        return italic
 
     @Slot(str)
     def show_status(self, message: str) -> None:

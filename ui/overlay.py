@@ -7,7 +7,7 @@ the corner resizes), and it remembers where it was.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, Qt, Slot
+from PySide6.QtCore import QPoint, Qt, Signal, Slot
 from PySide6.QtGui import QFont, QKeyEvent, QMouseEvent, QMoveEvent, QResizeEvent
 from PySide6.QtWidgets import QApplication, QLabel, QSizeGrip, QVBoxLayout, QWidget
 
@@ -19,9 +19,14 @@ from ui.settings import Key, Settings
 
 STEP = 20
 FINE_STEP = 2
+_KEYS_HELP = (
+    "Arrow keys move it, Shift with arrow keys resizes it, Control makes the steps finer, Escape goes back."
+)
 
 
 class CaptionOverlay(QWidget):
+    escaped = Signal()  # Escape: the keyboard goes back to the main window
+
     def __init__(self, settings: Settings) -> None:
         super().__init__(
             None,
@@ -33,9 +38,7 @@ class CaptionOverlay(QWidget):
         self.setObjectName("caption_overlay")
         self.setWindowTitle("Captions")
         self.setAccessibleName("Caption overlay")
-        self.setAccessibleDescription(
-            "Arrow keys move it, Shift with arrow keys resizes it, Control makes the steps finer."
-        )
+        self.setAccessibleDescription(_KEYS_HELP)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.label = QLabel(self)
         self.label.setObjectName("overlay_text")
@@ -96,9 +99,21 @@ class CaptionOverlay(QWidget):
         self.render_captions()
 
     def render_captions(self) -> None:
-        self.label.setText(
-            caption_html(self.captions, int(self._settings.get(Key.OVERLAY_LINES)), self._text, self._partial)
-        )
+        lines = self._settings.get(Key.OVERLAY_LINES)
+        self.label.setText(caption_html(self.captions, lines, self._text, self._partial))
+        # The caption text as plain words for a screen reader that lands on the overlay (finals only, so
+        # it does not change under the reader with every partial).
+        shown = " ".join(self.captions.lines[-lines:])
+        if shown != self.label.accessibleDescription():
+            self.label.setAccessibleDescription(shown)
+            self.setAccessibleDescription(f"{shown} — {_KEYS_HELP}" if shown else _KEYS_HELP)
+
+    def take_focus(self) -> None:
+        """Move the keyboard here (a screen reader then reads the captions); Escape goes back."""
+        self.show()
+        self.raise_()
+        self.activateWindow()
+        self.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     # -- keyboard and mouse --------------------------------------------------------------------------
 
@@ -109,7 +124,7 @@ class CaptionOverlay(QWidget):
         }  # fmt: skip
         key = Qt.Key(event.key())
         if key == Qt.Key.Key_Escape:
-            self.hide()
+            self.escaped.emit()
             return
         if key not in moves:
             super().keyPressEvent(event)

@@ -75,10 +75,11 @@ class Key:
     VOICE_OUTPUT = KeySpec(
         "speech/output",
         Area.SPEECH,
-        "voice",
+        "automatic",
         "Speak results with",
-        "voice: the built-in voice; screen reader: announce through your screen reader; off: text only",
-        choices=("voice", "screen reader", "off"),
+        "automatic: your screen reader when one is running, else the built-in voice; voice: the built-in "
+        "voice; screen reader: your screen reader's voice; off: text only",
+        choices=("automatic", "voice", "screen reader", "off"),
     )
     VOICE = KeySpec(
         "speech/voice", Area.SPEECH, "", "Voice", "an eSpeak NG voice name; empty for the default"

@@ -33,9 +33,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ui.announce import Announcer
 from ui.commands import CommandActions, ShortcutConflictError
 from ui.settings import KEYS, Area, Key, KeySpec, Settings
+
+Tell = Callable[[str, bool], None]
+"""Tells the user's screen reader something: (text, assertive)."""
 
 
 def editor_for(spec: KeySpec[Any]) -> QWidget:
@@ -94,10 +96,10 @@ def write_editor(widget: QWidget, value: Any) -> None:
 class ShortcutEditor(QWidget):
     """Pick a command, press its new key, Assign. Conflicts are refused with a spoken message."""
 
-    def __init__(self, actions: CommandActions, announcer: Announcer | None) -> None:
+    def __init__(self, actions: CommandActions, tell: Tell | None) -> None:
         super().__init__()
         self._actions = actions
-        self._announcer = announcer
+        self._tell = tell
         self.commands = QListWidget()
         self.commands.setObjectName("shortcut_commands")
         self.commands.setAccessibleName("Commands and their keys")
@@ -105,6 +107,8 @@ class ShortcutEditor(QWidget):
         self.key_edit.setObjectName("shortcut_key")
         self.key_edit.setAccessibleName("New key for the selected command")
         self.key_edit.setMaximumSequenceLength(1)
+        for field in self.key_edit.findChildren(QLineEdit):  # the field a screen reader actually lands on
+            field.setAccessibleName("New key for the selected command: press it")
         self.assign = QPushButton("A&ssign key")
         self.assign.setAccessibleName("Assign key")
         self.clear = QPushButton("&Remove key")
@@ -119,10 +123,12 @@ class ShortcutEditor(QWidget):
             buttons.addWidget(button)
         layout = QVBoxLayout(self)
         label = QLabel("&Commands")
+        label.setAccessibleName("Commands")
         label.setBuddy(self.commands)
         layout.addWidget(label)
         layout.addWidget(self.commands, 1)
         key_label = QLabel("&New key (press it)")
+        key_label.setAccessibleName("New key (press it)")
         key_label.setBuddy(self.key_edit)
         layout.addWidget(key_label)
         layout.addWidget(self.key_edit)
@@ -146,8 +152,8 @@ class ShortcutEditor(QWidget):
 
     def _say(self, text: str, assertive: bool = False) -> None:
         self.message.setText(text)
-        if self._announcer is not None:
-            self._announcer.announce(text, assertive)
+        if self._tell is not None:
+            self._tell(text, assertive)
 
     def _set(self, sequence: QKeySequence) -> bool:
         item = self._actions.commands[max(0, self.commands.currentRow())]
@@ -179,7 +185,7 @@ class SettingsDialog(QDialog):
         self,
         settings: Settings,
         actions: CommandActions,
-        announcer: Announcer | None = None,
+        tell: Tell | None = None,
         download: Callable[[str], None] | None = None,
         parent: QWidget | None = None,
     ) -> None:
@@ -193,6 +199,8 @@ class SettingsDialog(QDialog):
         self._keys_when_opened = dict(actions.sequences)
         self.tabs = QTabWidget()
         self.tabs.setAccessibleName("Settings pages")
+        # Every page tab fits: no "Scroll Right" button in the Tab order.
+        self.tabs.setUsesScrollButtons(False)
         for area in Area:
             page = QWidget()
             form = QFormLayout(page)
@@ -201,6 +209,13 @@ class SettingsDialog(QDialog):
                     continue
                 editor = editor_for(key)
                 self.editors[key] = editor
+                if isinstance(editor, QComboBox) and tell is not None:
+                    # A closed combo box changed with the arrow keys is silent in Orca: say the choice.
+                    editor.activated.connect(
+                        lambda index, combo=editor, label=key.label: tell(
+                            f"{label}: {combo.itemText(index)}", False
+                        )
+                    )
                 if isinstance(editor, QCheckBox):
                     form.addRow(editor)
                 else:
@@ -208,7 +223,7 @@ class SettingsDialog(QDialog):
             if area is Area.MODELS:
                 self._add_download_row(form, download)
             self.tabs.addTab(page, area.value)
-        self.shortcuts = ShortcutEditor(actions, announcer)
+        self.shortcuts = ShortcutEditor(actions, tell)
         self.tabs.addTab(self.shortcuts, "Shortcuts")
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel

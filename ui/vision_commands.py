@@ -156,8 +156,7 @@ class VisionCommands(QObject):
 
     def toggle_narration(self) -> None:
         if self._streams.request_stop("narration"):
-            self._output.status("narration off")
-            self._output.speak("Narration off.", Priority.NOW)
+            self._output.toggled("narration off")
             return
         session = self._session
         worker = NarrationWorker(
@@ -166,8 +165,7 @@ class VisionCommands(QObject):
         worker.description.connect(self._on_narration)
         worker.failed.connect(self._output.failed)
         self._streams.start("narration", worker)
-        self._output.status("narration on")
-        self._output.speak("Narration on.", Priority.NOW)
+        self._output.toggled("narration on")
 
     def _on_narration(self, event: NarrationEvent) -> None:
         if event.interrupt:

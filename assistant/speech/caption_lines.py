@@ -52,6 +52,8 @@ class CaptionLines:
         self.partial = ""
         self.partial_joins = False
         """Whether the partial text continues the last line (rather than starting a new one)."""
+        self.started = 0
+        """How many lines have been started, the ones no longer kept included."""
         self._keep = keep
         self._last_end = 0.0
 
@@ -76,6 +78,7 @@ class CaptionLines:
             if self.lines:
                 closed.append(self.lines[-1])
             self.lines.append(text)
+            self.started += 1
             del self.lines[: -self._keep]
         self._last_end = event.end
         return closed
@@ -89,3 +92,40 @@ class CaptionLines:
         if len(line) >= MAX_LINE_CHARS:
             return False
         return not (ends_sentence(line) and start - self._last_end >= PAUSE_SECONDS)
+
+
+SPOKEN_MIN_WORDS = 4
+"""A caption said to a screen reader has at least this many words, unless a pause ends it."""
+SPOKEN_MAX_CHARS = 240
+
+
+class SpokenCaptions:
+    """Final captions gathered into what a screen reader should say: a whole sentence, or what was said
+    before a pause, never a fragment every second.
+
+    `add` returns what is ready to say now; the caller calls `flush` when no final has come for
+    `PAUSE_SECONDS` (a timer), since a pause is only known from the silence after it."""
+
+    def __init__(self) -> None:
+        self._pending = ""
+        self._last_end = 0.0
+
+    def add(self, event: CaptionEvent) -> list[str]:
+        text = event.text.strip()
+        if event.kind != "final" or not text:
+            return []
+        ready: list[str] = []
+        paused = event.start - self._last_end >= PAUSE_SECONDS
+        if self._pending and paused and not starts_with_punctuation(text):
+            ready.append(self.flush())
+        self._pending = join_text(self._pending, text)
+        self._last_end = event.end
+        sentence_done = ends_sentence(self._pending) and len(self._pending.split()) >= SPOKEN_MIN_WORDS
+        if sentence_done or len(self._pending) >= SPOKEN_MAX_CHARS:
+            ready.append(self.flush())
+        return ready
+
+    def flush(self) -> str:
+        """Everything held back (after a pause, or at the end)."""
+        text, self._pending = self._pending, ""
+        return text
