@@ -19,6 +19,10 @@ SYSTEM_PACKAGES=(ffmpeg libportaudio2 espeak-ng alsa-utils pulseaudio pulseaudio
   libxcb-sync1 libxcb-xfixes0 libxcb-xkb1 libx11-xcb1 libxcb-shm0 libxcb-util1
   libegl1 libgl1 libfontconfig1 libdbus-1-3 fonts-dejavu-core fonts-liberation2 fonts-freefont-ttf
   python3-venv)
+# Only the tests need these: the real assistive technology and desktop parts they drive (the
+# screen reader's speech service, AT-SPI and its Python client, a window manager, a D-Bus session).
+TEST_SYSTEM_PACKAGES=(speech-dispatcher at-spi2-core python3-pyatspi gir1.2-atspi-2.0 dbus dbus-x11
+  openbox xdotool)
 
 say() { printf 'setup: %s\n' "$*" >&2; }
 
@@ -27,8 +31,9 @@ install_system_packages() {
     say "not a Debian/Ubuntu system: install ffmpeg, PortAudio, espeak-ng and PulseAudio (or PipeWire) yourself; see README.md"
     return 0
   fi
-  local missing=()
-  for package in "${SYSTEM_PACKAGES[@]}"; do
+  local missing=() wanted=("${SYSTEM_PACKAGES[@]}")
+  [[ $WANT_TEST -eq 1 ]] && wanted+=("${TEST_SYSTEM_PACKAGES[@]}")
+  for package in "${wanted[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
   done
   [[ ${#missing[@]} -eq 0 ]] && return 0
