@@ -22,14 +22,17 @@ from assistant.vision.describe import (
     SceneObject,
     SmolVLMDescriber,
     UnsupportedRequestError,
+    answer_where,
     hedge,
     load_describer,
     load_model_describer,
     position_words,
     tidy,
+    where_question,
+    where_things_are,
 )
 from assistant.vision.image import Frame
-from tests import tiny_models
+from tests.helpers import tiny_models
 
 SMALL = DescriberOptions(
     brief_tokens=4, detailed_tokens=6, answer_tokens=5, object_tokens=8, brief_image_size=32
@@ -195,6 +198,41 @@ def test_florence_objects_runs_the_detection_path(tiny_model_dirs: dict[str, Pat
     found = describer.objects(frame)  # type: ignore[attr-defined]
     assert isinstance(found, list)
     assert all(isinstance(o, SceneObject) for o in found)
+
+
+def test_detailed_descriptions_say_where_things_are_counted() -> None:
+    objects = [
+        SceneObject("person", (0, 0, 200, 400), "left", "near"),
+        SceneObject("cup", (500, 300, 540, 340), "right", "far"),
+        SceneObject("person", (250, 50, 350, 300), "centre", "middle"),
+    ]
+    assert where_things_are(objects) == (
+        "Two people: on the left, near and in the centre; a cup on the right, far."
+    )
+    assert where_things_are([]) == ""
+
+
+def test_where_questions_are_recognised_and_answered_from_boxes() -> None:
+    assert where_question("Where are my keys?") == "keys"
+    assert where_question("where's the door") == "door"
+    assert where_question("Where did I leave my glasses?") == "glasses"
+    assert where_question("What colour is the shirt?") is None
+    cup = SceneObject("cup", (0, 0, 10, 10), "left", "near")
+    assert answer_where("cup", [cup]) == "Cup: on the left, near."
+    assert answer_where("keys", []) == "I cannot see keys in the picture."
+
+
+def test_florence_answers_where_questions_through_phrase_grounding(
+    tiny_model_dirs: dict[str, Path], frame: Frame
+) -> None:
+    describer = _load(tiny_model_dirs["florence2"])
+    assert isinstance(describer, FlorenceDescriber)
+    found = describer.locate(frame, "keys")  # the real grounding task, random weights
+    assert all(isinstance(o, SceneObject) for o in found)
+    answer = describer.ask(frame, "Where are my keys?")
+    assert answer == answer_where("keys", found)
+    with pytest.raises(UnsupportedRequestError):
+        describer.ask(frame, "What is this?")  # other questions still need a question model
 
 
 def test_captioner_refuses_questions_and_objects_with_the_fix(

@@ -191,6 +191,73 @@ def _finish(
     return Description(hedge(tidied) if unsure else tidied, objects, model_name, hedged=unsure)
 
 
+_NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+_PLURALS = {"person": "people", "man": "men", "woman": "women", "child": "children", "mouse": "mice"}
+
+
+def _plural(label: str) -> str:
+    words = label.split()
+    last = words[-1]
+    if last in _PLURALS:
+        words[-1] = _PLURALS[last]
+    elif not last.endswith("s"):
+        words[-1] = last + ("es" if last.endswith(("ch", "sh", "x")) else "s")
+    return " ".join(words)
+
+
+def _article(label: str) -> str:
+    return ("an " if label[:1].lower() in "aeiou" else "a ") + label
+
+
+def _where(scene_object: SceneObject) -> str:
+    return scene_object.phrase()[len(scene_object.label) + 1 :]
+
+
+def where_things_are(objects: list[SceneObject], most: int = 6) -> str:
+    """The objects as a sentence a listener can use: counted, each with where it is.
+
+    "A cup on the left, near; two people: in the centre and on the right, far." Biggest first (they
+    matter most to someone who cannot see them); at most `most` kinds of thing."""
+    groups: dict[str, list[SceneObject]] = {}
+    by_size = sorted(objects, key=lambda o: -(o.box[2] - o.box[0]) * (o.box[3] - o.box[1]))
+    for scene_object in by_size:
+        groups.setdefault(scene_object.label.strip().lower(), []).append(scene_object)
+    parts = []
+    for label, found in list(groups.items())[:most]:
+        if len(found) == 1:
+            parts.append(f"{_article(label)} {_where(found[0])}")
+        else:
+            count = _NUMBER_WORDS[len(found)] if len(found) < len(_NUMBER_WORDS) else str(len(found))
+            places = [_where(o) for o in found]
+            parts.append(f"{count} {_plural(label)}: {', '.join(places[:-1])} and {places[-1]}")
+    if not parts:
+        return ""
+    sentence = "; ".join(parts)
+    return sentence[0].upper() + sentence[1:] + "."
+
+
+_WHERE_QUESTION = re.compile(
+    r"^\s*where(?:'s|\s+is|\s+are|\s+did\s+i\s+(?:put|leave))\s+(?:the\s+|my\s+|a\s+|an\s+|our\s+)?"
+    r"(?P<thing>[^?]+?)\s*\??\s*$",
+    re.IGNORECASE,
+)
+
+
+def where_question(question: str) -> str | None:
+    """The thing a "where is …?" question asks about ("where are my keys?" → "keys"), else None."""
+    match = _WHERE_QUESTION.match(question)
+    return match.group("thing") if match else None
+
+
+def answer_where(thing: str, found: list[SceneObject]) -> str:
+    """ "Keys: on the left, near." from the boxes found for `thing`."""
+    if not found:
+        return f"I cannot see {thing} in the picture."
+    places = [_where(scene_object) for scene_object in found[:4]]
+    said = places[0] if len(places) == 1 else ", ".join(places[:-1]) + " and " + places[-1]
+    return f"{thing[:1].upper()}{thing[1:]}: {said}."
+
+
 # ---------------------------------------------------------------------------------------- describers
 
 
@@ -272,7 +339,11 @@ class FlorenceDescriber(_TransformersDescriber):
         tokens = self.options.brief_tokens if detail == "brief" else self.options.detailed_tokens
         generated = self._generate(self.task_inputs(frame, self.TASKS[detail], size), tokens)
         found = self.objects(frame) if detail == "detailed" else []
-        return _finish(generated.text, generated.confidence, self.options, self.model_name, found)
+        description = _finish(generated.text, generated.confidence, self.options, self.model_name, found)
+        where = where_things_are(found)
+        if not where:
+            return description
+        return dataclasses.replace(description, text=f"{description.text} {where}")
 
     def objects(self, frame: Frame) -> list[SceneObject]:
         generated = self._generate(
@@ -290,7 +361,29 @@ class FlorenceDescriber(_TransformersDescriber):
             if len(box) == 4
         ]
 
+    def locate(self, frame: Frame, phrase: str) -> list[SceneObject]:
+        """Where `phrase` ("my keys", "the door") is in the picture: Florence-2's phrase grounding."""
+        task = "<CAPTION_TO_PHRASE_GROUNDING>"
+        prompt = self.processor.task_prompts_with_input[task].format(input=phrase)
+        generated = self._generate(
+            self.task_inputs(frame, prompt), self.options.object_tokens, keep_special=True
+        )
+        width, height = frame.shape[1], frame.shape[0]
+        parsed = self.processor.post_process_generation(
+            text=generated.text, task=task, image_size=(width, height)
+        )
+        result = parsed.get(task, {})
+        return [
+            make_object(str(label).strip() or phrase, tuple(float(v) for v in box), width, height)  # type: ignore[arg-type]
+            for box, label in zip(result.get("bboxes", []), result.get("labels", []), strict=False)
+            if len(box) == 4
+        ]
+
     def ask(self, frame: Frame, question: str) -> str:
+        """Only "where is …?": answered from the boxes its phrase grounding finds."""
+        thing = where_question(question)
+        if thing is not None:
+            return answer_where(thing, self.locate(frame, thing))
         raise UnsupportedRequestError(
             f"{self.model_name} cannot answer questions. Install {QUESTION_MODEL} with "
             f"`assistant models download {QUESTION_MODEL}` to ask about a picture."
@@ -437,12 +530,21 @@ class RoutedDescriber:
         return (self.brief if detail == "brief" else self.full).describe(frame, detail)
 
     def ask(self, frame: Frame, question: str) -> str:
+        if where_question(question) is not None and hasattr(self.full, "locate"):
+            return self.full.ask(frame, question)  # the boxes say where better than a caption model
         if self._questions is None and self._questions_loader is not None:
             self._questions = self._questions_loader()
         return (self._questions or self.full).ask(frame, question)
 
     def objects(self, frame: Frame) -> list[SceneObject]:
         return self.full.objects(frame)
+
+    def locate(self, frame: Frame, phrase: str) -> list[SceneObject]:
+        locate = getattr(self.full, "locate", None)
+        if locate is None:
+            raise UnsupportedRequestError(f"{self.full.model_name} cannot find things by name.")
+        found: list[SceneObject] = locate(frame, phrase)
+        return found
 
 
 class FallbackDescriber:
@@ -513,6 +615,15 @@ class LockedDescriber:
     def objects(self, frame: Frame) -> list[SceneObject]:
         with self._lock:
             return self.inner.objects(frame)
+
+    def locate(self, frame: Frame, phrase: str) -> list[SceneObject]:
+        """Where `phrase` is; `UnsupportedRequestError` when the model cannot find things by name."""
+        locate = getattr(self.inner, "locate", None)
+        if locate is None:
+            raise UnsupportedRequestError(f"{self.model_name} cannot find things by name.")
+        with self._lock:
+            found: list[SceneObject] = locate(frame, phrase)
+            return found
 
 
 # ------------------------------------------------------------------------------------------- loading
