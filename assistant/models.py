@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import logging
+import math
 import os
 import re
 import shutil
@@ -21,9 +22,12 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from assistant.errors import AssistantError, ModelNotFoundError
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
 log = logging.getLogger("assistant.models")
 
@@ -314,9 +318,24 @@ def _check_ctranslate2(path: Path) -> None:
     _walk_ctranslate2_weights(path / "model.bin")
 
 
-def _walk_ctranslate2_weights(model_bin: Path) -> None:
+# ctranslate2.DataType, in the order model.bin numbers its weight types.
+_CT2_DTYPES = ("float32", "int8", "int16", "int32", "float16", "bfloat16")
+
+
+@dataclass(frozen=True)
+class _Ct2Variable:
+    shape: tuple[int, ...]
+    dtype: str  # one of _CT2_DTYPES
+    data: bytes  # empty when the walk only checked the file
+
+
+def _walk_ctranslate2_weights(
+    model_bin: Path, *, load: bool = False
+) -> tuple[dict[str, _Ct2Variable], dict[str, str]] | None:
     """Follow the variable table of a CTranslate2 `model.bin` (format of ctranslate2.specs.ModelSpec.
-    _serialize), seeking over the weights, to catch truncated or foreign files without loading them."""
+    _serialize): every variable by name, and the aliases (name -> the variable it stands for). Without
+    `load` it seeks over the weights, to catch truncated or foreign files without loading them. None for
+    the older layouts (format versions 1 to 5), whose header is all we know how to check."""
     size = model_bin.stat().st_size
     if size == 0:
         raise ValueError("model.bin is empty")
@@ -339,26 +358,64 @@ def _walk_ctranslate2_weights(model_bin: Path) -> None:
         if not 1 <= version <= 6:
             raise ValueError(f"model.bin is not a CTranslate2 model (format version {version})")
         if version < 6:
-            return  # older layouts differ; the header is all we know how to check
+            return None
         spec_name = read_string()
         if not re.fullmatch(r"\w+", spec_name):
             raise ValueError("model.bin is not a CTranslate2 model")
         read("I")  # revision
         (count,) = read("I")
+        variables: dict[str, _Ct2Variable] = {}
         for _ in range(count):
-            read_string()
+            name = read_string()
             (rank,) = read("B")
-            read("I" * rank)
+            shape = read("I" * rank)
             (dtype,) = read("B")
             (num_bytes,) = read("I")
-            if dtype > 5:
+            if dtype >= len(_CT2_DTYPES):
                 raise ValueError("model.bin is damaged (unknown weight type)")
-            stream.seek(num_bytes, os.SEEK_CUR)
-            if stream.tell() > size:
-                raise ValueError(f"model.bin is truncated ({size} bytes)")
-        (aliases,) = read("I")
-        for _ in range(2 * aliases):
-            read_string()
+            if load:
+                data = stream.read(num_bytes)
+                if len(data) != num_bytes:
+                    raise ValueError(f"model.bin is truncated ({size} bytes)")
+            else:
+                data = b""
+                stream.seek(num_bytes, os.SEEK_CUR)
+                if stream.tell() > size:
+                    raise ValueError(f"model.bin is truncated ({size} bytes)")
+            variables[name] = _Ct2Variable(shape, _CT2_DTYPES[dtype], data)
+        (count,) = read("I")
+        aliases = {}
+        for _ in range(count):
+            alias = read_string()
+            aliases[alias] = read_string()
+    return variables, aliases
+
+
+def read_ctranslate2_weights(model_bin: Path) -> dict[str, npt.NDArray[Any]]:
+    """Every variable of a CTranslate2 `model.bin` (format version 6) as a numpy array, by its name, with
+    aliases as names of their own. Arrays keep their stored type (an int8 weight stays int8, next to its
+    float `<name>_scale`), except bfloat16, which numpy lacks: it comes as float32, exactly. Raises
+    ValueError for a file that is not one, or is truncated."""
+    import numpy as np
+
+    walked = _walk_ctranslate2_weights(model_bin, load=True)
+    if walked is None:
+        raise ValueError("model.bin uses an old CTranslate2 format (version 1 to 5); convert it again")
+    variables, aliases = walked
+    arrays: dict[str, npt.NDArray[Any]] = {}
+    for name, variable in variables.items():
+        stored = "uint16" if variable.dtype == "bfloat16" else variable.dtype
+        array = np.frombuffer(variable.data, dtype=np.dtype(stored).newbyteorder("<"))
+        if array.size != math.prod(variable.shape):
+            raise ValueError(f"model.bin is damaged ({name}: {array.size} values for shape {variable.shape})")
+        if variable.dtype == "bfloat16":
+            array = (array.astype(np.uint32) << 16).view(np.float32)
+        arrays[name] = array.reshape(variable.shape)
+    for alias, target in aliases.items():
+        if target not in arrays:
+            raise ValueError(f"model.bin is damaged (alias {alias} of a missing {target})")
+        arrays[alias] = arrays[target]
+    return arrays
 
 
 def _check_torch_checkpoint(path: Path, *, deep: bool) -> None:
