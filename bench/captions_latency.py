@@ -1,6 +1,6 @@
 """Live-caption latency, accuracy and CPU cost, against a naive fixed-chunk baseline in the same run.
 
-Builds one stream from the speech clips in ../shared/evaldata/speech (1 s of silence before, between
+Builds one stream from the speech clips in tests/data/speech (1 s of silence before, between
 and after them), writes it to a WAV file and plays it at real time through the real pipeline
 (`FileSource(realtime=True)` → `LiveCaptioner` → `StreamingTranscriber`), then prints:
 
@@ -21,31 +21,31 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import tempfile
 import threading
 import time
-import wave
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from assistant.audio.source import SAMPLE_RATE, AudioArray
-from assistant.audio.sources import FileSource
-from assistant.speech.engines import RecognizerOptions, SpeechRecognizer, load_recognizer
-from assistant.speech.evaluation import Stream, assign_to_spans, build_stream, load_clips, word_error_rate
-from assistant.speech.live import LiveCaptioner, build_transcriber
-from assistant.speech.types import CaptionEvent
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-
-
-def write_wav(audio: AudioArray, path: Path) -> None:
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(SAMPLE_RATE)
-        out.writeframes((np.clip(audio, -1, 1) * 32767).astype("<i2").tobytes())
+from assistant.audio.source import SAMPLE_RATE  # noqa: E402
+from assistant.audio.sources import FileSource  # noqa: E402
+from assistant.speech.engines import RecognizerOptions, SpeechRecognizer, load_recognizer  # noqa: E402
+from assistant.speech.evaluation import (  # noqa: E402
+    Stream,
+    assign_to_spans,
+    build_stream,
+    load_clips,
+    word_error_rate,
+)
+from assistant.speech.live import LiveCaptioner, build_transcriber  # noqa: E402
+from assistant.speech.types import CaptionEvent  # noqa: E402
+from tests.helpers.data import SPEECH_DIR  # noqa: E402
+from tests.helpers.speech import write_wav  # noqa: E402
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -142,7 +142,7 @@ def run_fixed_chunks(recognizer: SpeechRecognizer, stream: Stream, chunk_seconds
 def silence_cpu(recognizer: SpeechRecognizer, seconds: float, wav: Path) -> float:
     rng = np.random.default_rng(0)
     quiet_room = (rng.standard_normal(int(seconds * SAMPLE_RATE)) * 0.003).astype(np.float32)
-    write_wav(quiet_room, wav)
+    write_wav(wav, quiet_room)
     captioner = LiveCaptioner(FileSource(wav, realtime=True), build_transcriber(recognizer), lambda e: None)
     cpu_before = time.process_time()
     captioner.run(threading.Event())
@@ -155,10 +155,12 @@ def main() -> None:
     parser.add_argument("--clips", type=int, default=None, help="use only the first N clips")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--model", default="tiny.en")
-    parser.add_argument("--shared", type=Path, default=SHARED)
+    parser.add_argument(
+        "--speech", type=Path, default=SPEECH_DIR, help="a folder of clips with transcripts.json"
+    )
     args = parser.parse_args()
 
-    clips = load_clips(args.shared / "evaldata" / "speech", args.clips)
+    clips = load_clips(args.speech, args.clips)
     stream = build_stream(clips, gap_seconds=1.0)
     recognizer = load_recognizer("faster-whisper", args.model, RecognizerOptions(threads=args.threads))
     print(
@@ -172,7 +174,7 @@ def main() -> None:
     print(f"offline WER (transcribe_long on each clip): {offline * 100:.1f} %")
     with tempfile.TemporaryDirectory() as folder:
         wav = Path(folder) / "stream.wav"
-        write_wav(stream.audio, wav)
+        write_wav(wav, stream.audio)
         summary: dict[str, list[Result]] = {"streaming": [], "5 s chunks": []}
         for run in range(1, args.runs + 1):
             ours = run_streaming(recognizer, stream, wav)

@@ -12,8 +12,9 @@ number of generated tokens (generation may not stop early), using `--threads` to
 
 Then, on the same machine in the same run:
 
-- OCR per 640x480 frame of each evaldata photo: rapidocr's own call (the baseline) against our reader
-  (the same engine plus reading order and spacing repair), and the offline quick cues;
+- OCR per 640x480 frame of each evaluation photo (tests/data/images): rapidocr's own call (the
+  baseline) against our reader (the same engine plus reading order and spacing repair), and the offline
+  quick cues;
 - speech: time from text to the first synthesised audio and to the first sample handed to the output
   device (eSpeak NG, streamed), against pyttsx3's own `save_to_file` + `runAndWait` for the same text;
 - the estimate that matters to a user: key press to first audio of a brief description.
@@ -47,22 +48,14 @@ from assistant.vision.describe import (  # noqa: E402
     SmolVLMDescriber,
     load_model_describer,
 )
-from assistant.vision.image import Frame, load_image  # noqa: E402
-from tests.tiny_models import BUILDERS  # noqa: E402
-
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-
-
-def evaldata_photos() -> list[Path]:
-    photo = SHARED / "evaldata" / "images"
-    return sorted(photo.glob("*.png")) + sorted(photo.glob("*.jpg")) if photo.is_dir() else []
+from assistant.vision.image import Frame  # noqa: E402
+from tests.helpers.data import load_photos  # noqa: E402
+from tests.helpers.tiny_models import BUILDERS  # noqa: E402
 
 
 def test_frame() -> Frame:
-    found = evaldata_photos()
-    if found:
-        return load_image(found[0])
-    return np.random.default_rng(0).integers(0, 256, (480, 640, 3), dtype=np.uint8)
+    """The frame every model describes: the astronaut photo (512x512)."""
+    return load_photos()[0]
 
 
 def median_seconds(run: Callable[[], Any], runs: int) -> float:
@@ -112,14 +105,11 @@ def baseline(name: str, path: Path, frame: Frame, tokens: int) -> Callable[[], s
     return run
 
 
-def evaldata_frames() -> list[Frame]:
-    """The evaldata photos at a laptop camera's 640x480 (a random frame where they are absent)."""
+def camera_frames() -> list[Frame]:
+    """The evaluation photos at a laptop camera's 640x480."""
     import cv2
 
-    found = evaldata_photos()
-    if not found:
-        return [test_frame()]
-    return [cv2.resize(load_image(path), (640, 480), interpolation=cv2.INTER_AREA) for path in found]
+    return [cv2.resize(photo, (640, 480), interpolation=cv2.INTER_AREA) for photo in load_photos()]
 
 
 def bench_reading(frames: list[Frame], runs: int) -> list[tuple[str, str, float]]:
@@ -292,7 +282,7 @@ def main() -> int:
             for row in rows:
                 print(f"  {row[1]:<42} {row[2]:6.2f} s", flush=True)
             results.extend(rows)
-    for rows in (bench_reading(evaldata_frames(), args.runs), bench_speech(args.runs)):
+    for rows in (bench_reading(camera_frames(), args.runs), bench_speech(args.runs)):
         for row in rows:
             print(f"  {row[0]}: {row[1]:<42} {row[2]:6.3f} s", flush=True)
         results.extend(rows)

@@ -7,7 +7,7 @@ starts the app twice, one after the other:
 
 - reference: nothing running (no camera, no captions, no narration); the timer over `--idle-seconds`.
 - loaded: `--camera` a video of the evaluation photos (a few seconds each), `--input` a WAV of the
-  speech clips in ../shared/evaldata/speech played at real time (1 s of silence between them), captions
+  speech clips in tests/data/speech played at real time (1 s of silence between them), captions
   on, and narration switched on with its real shortcut (Ctrl+Shift+N, pressed through XTEST); the timer
   over `--seconds` from the key press.
 
@@ -29,7 +29,6 @@ import statistics
 import sys
 import tempfile
 import time
-import wave
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,16 +38,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from assistant.audio.source import SAMPLE_RATE  # noqa: E402
 from assistant.speech.evaluation import build_stream, load_clips  # noqa: E402
-from assistant.vision.image import load_image  # noqa: E402
-from tests.xsession import (  # noqa: E402
-    AppProcess,
-    XDisplay,
-    XvfbServer,
-    make_camera_video,
-    voice_environment,
-)
+from tests.helpers.app_process import AppProcess  # noqa: E402
+from tests.helpers.data import SPEECH_DIR, load_photos  # noqa: E402
+from tests.helpers.pulse import voice_environment  # noqa: E402
+from tests.helpers.speech import write_wav  # noqa: E402
+from tests.helpers.video import make_scene_video  # noqa: E402
+from tests.helpers.x11 import XDisplay, XvfbServer  # noqa: E402
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
 STALL_TARGET_MS = 50.0
 WINDOW_TARGET_S = 2.0
 
@@ -66,15 +62,6 @@ class Measurement:
     captions: int = 0
     underruns: int = 0
     worst: list[tuple[float, float]] = field(default_factory=list)  # (seconds into the span, ms)
-
-
-def write_wav(audio: np.ndarray, path: Path) -> Path:
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(SAMPLE_RATE)
-        out.writeframes((np.clip(audio, -1, 1) * 32767).astype("<i2").tobytes())
-    return path
 
 
 def read_stalls(path: Path, start_wall: float, end_wall: float) -> list[tuple[float, float]]:
@@ -174,19 +161,15 @@ def main() -> int:
     parser.add_argument("--idle-seconds", type=float, default=10.0, help="measured span of the idle app")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (logs, traces, stall logs)")
     args = parser.parse_args()
-    if not (SHARED / "evaldata").is_dir():
-        print(f"no evaluation data at {SHARED}", file=sys.stderr)
-        return 2
-
     workdir = Path(tempfile.mkdtemp(prefix="ui-responsiveness-"))
     try:
-        photos = [load_image(p) for p in sorted((SHARED / "evaldata" / "images").glob("*.png"))]
+        photos = load_photos()
         cycle_s = 4.0 * len(photos)
         cycles = int((args.seconds + 30) // cycle_s) + 1
-        video = make_camera_video(workdir / "camera.avi", photos * cycles, seconds_each=4.0, size=(640, 480))
-        clips = load_clips(SHARED / "evaldata" / "speech")
+        video = make_scene_video(workdir / "camera.avi", photos * cycles, seconds_each=4.0, size=(640, 480))
+        clips = load_clips(SPEECH_DIR)
         stream = build_stream(clips)
-        speech = write_wav(stream.audio, workdir / "speech.wav")
+        speech = write_wav(workdir / "speech.wav", stream.audio)
         print(
             f"camera: {video.name}, {len(photos) * cycles} scenes of 4 s (640x480, 10 fps); "
             f"captions: {speech.name}, {len(stream.audio) / SAMPLE_RATE:.0f} s of speech clips at real time"

@@ -15,26 +15,20 @@ import argparse
 import shutil
 import sys
 import tempfile
-import wave
 from pathlib import Path
-
-import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from assistant.speech.evaluation import build_stream, load_clips  # noqa: E402
 from assistant.vision.image import load_image  # noqa: E402
-from tests.xsession import (  # noqa: E402
-    AppProcess,
-    XDisplay,
-    XvfbServer,
-    grab_window,
-    make_camera_video,
-    voice_environment,
-)
+from tests.helpers.app_process import AppProcess  # noqa: E402
+from tests.helpers.data import IMAGES_DIR, SPEECH_DIR  # noqa: E402
+from tests.helpers.pulse import voice_environment  # noqa: E402
+from tests.helpers.speech import write_wav  # noqa: E402
+from tests.helpers.video import make_scene_video  # noqa: E402
+from tests.helpers.x11 import XDisplay, XvfbServer, grab_window  # noqa: E402
 
-SHARED = ROOT.parent / "shared"
 PHOTO = "skimage_astronaut.png"
 CLIPS = ("jfk.flac", "ljspeech_LJ001-0009.flac")
 
@@ -43,23 +37,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--output", type=Path, default=ROOT / "resources" / "screenshot.png")
     args = parser.parse_args()
-    speech_dir = SHARED / "evaldata" / "speech"
-    if not speech_dir.is_dir():
-        print(f"no evaluation data at {SHARED}", file=sys.stderr)
-        return 2
-
     workdir = Path(tempfile.mkdtemp(prefix="assistant-screenshot-"))
     try:
-        photo = load_image(SHARED / "evaldata" / "images" / PHOTO)
-        video = make_camera_video(workdir / "camera.avi", [photo], seconds_each=90.0, size=(640, 480))
-        clips = [clip for clip in load_clips(speech_dir) if clip.path.name in CLIPS]
-        stream = build_stream(clips)
-        speech = workdir / "speech.wav"
-        with wave.open(str(speech), "wb") as out:
-            out.setnchannels(1)
-            out.setsampwidth(2)
-            out.setframerate(16_000)
-            out.writeframes((np.clip(stream.audio, -1, 1) * 32767).astype("<i2").tobytes())
+        photo = load_image(IMAGES_DIR / PHOTO)
+        video = make_scene_video(workdir / "camera.avi", [photo], seconds_each=90.0, size=(640, 480))
+        clips = [clip for clip in load_clips(SPEECH_DIR) if clip.path.name in CLIPS]
+        speech = write_wav(workdir / "speech.wav", build_stream(clips).audio)
 
         with voice_environment() as env:
             xvfb = XvfbServer()

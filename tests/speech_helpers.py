@@ -1,42 +1,6 @@
-"""Helpers for speech tests: speech made with espeak-ng, and feeding audio through a transcriber."""
+"""Moved to `tests.helpers.speech`; kept only while `tests/test_ui_app.py` (being reworked at the same
+time) still imports it from here. Delete once nothing does."""
 
-from __future__ import annotations
+from tests.helpers.speech import espeak_wav, feed, final_text, silence, write_wav
 
-import shutil
-import subprocess
-from pathlib import Path
-
-import numpy as np
-import pytest
-
-from assistant.audio.source import SAMPLE_RATE, AudioArray
-from assistant.speech.streaming import StreamingTranscriber
-from assistant.speech.types import CaptionEvent
-
-
-def espeak_wav(text: str, path: Path, words_per_minute: int = 150) -> Path:
-    """Real synthetic speech, so these tests run without ../shared."""
-    if shutil.which("espeak-ng") is None:
-        pytest.skip("espeak-ng is not installed (Debian: apt install espeak-ng)")
-    subprocess.run(["espeak-ng", "-s", str(words_per_minute), "-w", str(path), text], check=True)
-    return path
-
-
-def silence(seconds: float) -> AudioArray:
-    return np.zeros(int(seconds * SAMPLE_RATE), dtype=np.float32)
-
-
-def feed(
-    transcriber: StreamingTranscriber, audio: AudioArray, chunk_seconds: float = 0.1
-) -> list[CaptionEvent]:
-    """Feed audio at full speed in microphone-sized chunks, calling `process` after each."""
-    events: list[CaptionEvent] = []
-    step = int(chunk_seconds * SAMPLE_RATE)
-    for offset in range(0, len(audio), step):
-        transcriber.insert_audio(audio[offset : offset + step])
-        events += transcriber.process()
-    return events
-
-
-def final_text(events: list[CaptionEvent]) -> str:
-    return " ".join(e.text for e in events if e.kind == "final" and e.text)
+__all__ = ["espeak_wav", "feed", "final_text", "silence", "write_wav"]

@@ -9,7 +9,6 @@ import os
 import subprocess
 import sys
 import time
-import wave
 from pathlib import Path
 
 import numpy as np
@@ -24,13 +23,15 @@ from assistant.audio.sources import (
     open_audio_source,
 )
 from assistant.errors import AudioInputError, DeviceLostError, EndOfAudio
-from tests.pulse import PulseServer
+from tests.helpers.polling import poll_until
+from tests.helpers.pulse import PulseServer
+from tests.helpers.speech import write_wav
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
-def _clips(shared_dir: Path) -> dict[str, dict[str, object]]:
-    entries = json.loads((shared_dir / "evaldata/speech/transcripts.json").read_text())
+def _clips(test_data: Path) -> dict[str, dict[str, object]]:
+    entries = json.loads((test_data / "speech" / "transcripts.json").read_text())
     return {entry["file"]: entry for entry in entries}
 
 
@@ -43,15 +44,6 @@ def _read_all(source: AudioSource) -> np.ndarray:
             return np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
 
 
-def _write_wav(path: Path, audio: np.ndarray, rate: int, channels: int = 1) -> Path:
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(channels)
-        out.setsampwidth(2)
-        out.setframerate(rate)
-        out.writeframes((np.clip(audio, -1, 1) * 32767).astype("<i2").tobytes())
-    return path
-
-
 @pytest.mark.parametrize(
     "name",
     [
@@ -61,9 +53,9 @@ def _write_wav(path: Path, audio: np.ndarray, rate: int, channels: int = 1) -> P
         "ljspeech_LJ001-0002.flac",  # 22.05 kHz
     ],
 )
-def test_file_decodes_to_16k_mono_float32_with_the_clip_duration(shared_dir: Path, name: str) -> None:
-    expected = float(_clips(shared_dir)[name]["duration_s"])  # type: ignore[arg-type]
-    source = FileSource(shared_dir / "evaldata/speech" / name)
+def test_file_decodes_to_16k_mono_float32_with_the_clip_duration(test_data: Path, name: str) -> None:
+    expected = float(_clips(test_data)[name]["duration_s"])  # type: ignore[arg-type]
+    source = FileSource(test_data / "speech" / name)
     source.open()
     audio = _read_all(source)
     source.close()
@@ -77,7 +69,7 @@ def test_44k_stereo_tone_keeps_its_pitch_after_resampling(tmp_path: Path) -> Non
     t = np.arange(int(rate * seconds)) / rate
     left = 0.5 * np.sin(2 * np.pi * 1000 * t)
     stereo = np.stack([left, left], axis=1).reshape(-1)
-    wav = _write_wav(tmp_path / "tone.wav", stereo, rate, channels=2)
+    wav = write_wav(tmp_path / "tone.wav", stereo, rate, channels=2)
     flac = tmp_path / "tone.flac"
     subprocess.run(["ffmpeg", "-v", "error", "-i", str(wav), str(flac)], check=True)
     source = FileSource(flac)
@@ -91,7 +83,7 @@ def test_44k_stereo_tone_keeps_its_pitch_after_resampling(tmp_path: Path) -> Non
 
 
 def test_file_chunks_have_the_requested_size_and_end_with_end_of_audio(tmp_path: Path) -> None:
-    wav = _write_wav(tmp_path / "one.wav", np.zeros(SAMPLE_RATE), SAMPLE_RATE)
+    wav = write_wav(tmp_path / "one.wav", np.zeros(SAMPLE_RATE), SAMPLE_RATE)
     source = FileSource(wav, chunk_seconds=0.25)
     source.open()
     sizes = [len(source.read()) for _ in range(4)]
@@ -102,7 +94,7 @@ def test_file_chunks_have_the_requested_size_and_end_with_end_of_audio(tmp_path:
 
 
 def test_realtime_file_takes_about_as_long_as_the_audio(tmp_path: Path) -> None:
-    wav = _write_wav(
+    wav = write_wav(
         tmp_path / "one.wav", 0.1 * np.random.default_rng(0).standard_normal(SAMPLE_RATE), SAMPLE_RATE
     )
     source = FileSource(wav, realtime=True, chunk_seconds=0.1)
@@ -116,7 +108,7 @@ def test_realtime_file_takes_about_as_long_as_the_audio(tmp_path: Path) -> None:
 
 def test_realtime_file_drops_the_oldest_audio_when_the_reader_falls_behind(tmp_path: Path) -> None:
     now = [0.0]
-    wav = _write_wav(tmp_path / "two.wav", np.zeros(2 * SAMPLE_RATE), SAMPLE_RATE)
+    wav = write_wav(tmp_path / "two.wav", np.zeros(2 * SAMPLE_RATE), SAMPLE_RATE)
     source = FileSource(wav, realtime=True, buffer_seconds=0.5, clock=lambda: now[0])
     source.open()
     assert len(source.read(timeout=0)) == 0  # nothing has "arrived" yet
@@ -218,12 +210,11 @@ def test_devices_command_prints_json_and_text() -> None:
 
 
 def _read_until_audio(source: AudioSource, seconds: float) -> np.ndarray:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        audio = source.read(timeout=0.2)
-        if len(audio):
-            return audio
-    raise AssertionError(f"{source.description} delivered nothing in {seconds} s")
+    def audio() -> np.ndarray | None:
+        chunk = source.read(timeout=0.2)
+        return chunk if len(chunk) else None
+
+    return poll_until(audio, seconds, f"audio from {source.description}", interval=0)
 
 
 @pytest.mark.pulse

@@ -13,7 +13,8 @@ import pytest
 from assistant.audio.source import SAMPLE_RATE, AudioSource
 from assistant.audio.sources import FileSource, MicrophoneSource, SystemAudioSource
 from assistant.errors import EndOfAudio
-from tests.pulse import PulseServer
+from tests.helpers.polling import poll_until
+from tests.helpers.pulse import PulseServer
 
 CLIP = "librispeech_1089-134686-0001.flac"  # 3.27 s of real speech
 
@@ -31,10 +32,12 @@ def _decode(path: Path) -> np.ndarray:
 
 def _wait_until_flowing(sources: list[AudioSource], seconds: float = 6.0) -> None:
     waiting = list(sources)
-    deadline = time.monotonic() + seconds
-    while waiting and time.monotonic() < deadline:
-        waiting = [source for source in waiting if len(source.read(timeout=0.1)) == 0]
-    assert not waiting, f"no audio from {[s.description for s in waiting]} within {seconds} s"
+
+    def all_flowing() -> bool:
+        waiting[:] = [source for source in waiting if len(source.read(timeout=0.1)) == 0]
+        return not waiting
+
+    poll_until(all_flowing, seconds, lambda: f"audio from {[s.description for s in waiting]}", interval=0)
 
 
 def _aligned_correlation(reference: np.ndarray, captured: np.ndarray) -> tuple[float, int]:
@@ -49,9 +52,9 @@ def _aligned_correlation(reference: np.ndarray, captured: np.ndarray) -> tuple[f
 
 @pytest.mark.pulse
 def test_speech_played_into_the_speaker_is_captured_by_mic_and_system_audio(
-    pulse_server: PulseServer, shared_dir: Path
+    pulse_server: PulseServer, test_data: Path
 ) -> None:
-    clip = shared_dir / "evaldata/speech" / CLIP
+    clip = test_data / "speech" / CLIP
     reference = _decode(clip)
     mic = MicrophoneSource(None)  # the server's default source is its virtual microphone
     system = SystemAudioSource()

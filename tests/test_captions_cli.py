@@ -12,8 +12,8 @@ import srt
 
 from assistant.cli import main
 from assistant.speech.evaluation import normalise_text, word_errors
-from tests.pulse import PulseServer
-from tests.speech_helpers import espeak_wav
+from tests.helpers.pulse import PulseServer
+from tests.helpers.speech import espeak_wav
 
 SENTENCE = "Please remember to bring your passport and two photographs to the appointment."
 
@@ -105,13 +105,13 @@ def test_input_device_that_does_not_exist(capsys: pytest.CaptureFixture[str]) ->
 @pytest.mark.pulse
 @pytest.mark.parametrize("input_spec", ["mic", "system"])
 def test_live_captions_through_a_virtual_microphone_and_system_audio(
-    pulse_server: PulseServer, shared_dir: Path, input_spec: str, capsys: pytest.CaptureFixture[str]
+    pulse_server: PulseServer, test_data: Path, input_spec: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A real PulseAudio server: speech played into its null sink is heard through the virtual
     microphone (its source) and through system audio (the sink's monitor)."""
     from assistant.speech.live import build_live_captioner
 
-    clip = shared_dir / "evaldata" / "speech" / "jfk.flac"
+    clip = test_data / "speech" / "jfk.flac"
     events = []
     statuses: list[str] = []
     listening = threading.Event()

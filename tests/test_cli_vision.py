@@ -13,12 +13,7 @@ import pytest
 
 from assistant.cli import main
 from assistant.vision.image import Frame
-from tests.test_frames import load_photos, make_scene_video
-
-
-@pytest.fixture(scope="module")
-def photos(shared_dir: Path) -> list[Frame]:
-    return load_photos(shared_dir)
+from tests.helpers.video import make_scene_video
 
 
 @pytest.fixture(scope="module")
@@ -51,10 +46,10 @@ def test_narrate_with_a_missing_camera_is_one_clear_error(capfd: pytest.CaptureF
 
 
 def test_describe_without_a_model_falls_back_to_quick_cues_and_says_so(
-    shared_dir: Path, capfd: pytest.CaptureFixture[str]
+    test_data: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
     pytest.importorskip("assistant.vision.describe", reason="the scene describer is not built yet")
-    photo = shared_dir / "evaldata" / "images" / "skimage_coffee.png"
+    photo = test_data / "images" / "skimage_coffee.png"
     code = main(["describe", str(photo), "--json"])
     out, err = capfd.readouterr()
     assert code == 0, err

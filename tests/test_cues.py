@@ -51,8 +51,8 @@ def text_page() -> Frame:
     return np.asarray(page, dtype=np.uint8).copy()
 
 
-def photo(shared_dir: Path, name: str) -> Frame:
-    return load_image(shared_dir / "evaldata" / "images" / name)
+def photo(test_data: Path, name: str) -> Frame:
+    return load_image(test_data / "images" / name)
 
 
 def test_black_frame_is_dark() -> None:
@@ -98,8 +98,8 @@ def test_colour_name_of_near_black_is_black() -> None:
     assert colour_name(0, 255, 20) == "black"
 
 
-def test_astronaut_photo_has_one_face_with_a_position(shared_dir: Path, face_finder: HaarFaceFinder) -> None:
-    cues = quick_cues(photo(shared_dir, "skimage_astronaut.png"), face_finder=face_finder)
+def test_astronaut_photo_has_one_face_with_a_position(test_data: Path, face_finder: HaarFaceFinder) -> None:
+    cues = quick_cues(photo(test_data, "skimage_astronaut.png"), face_finder=face_finder)
 
     assert cues.faces is not None and len(cues.faces) == 1
     face = cues.faces[0]
@@ -107,8 +107,8 @@ def test_astronaut_photo_has_one_face_with_a_position(shared_dir: Path, face_fin
     assert "A face in the centre" in cues.sentence()
 
 
-def test_cat_photo_has_no_human_face(shared_dir: Path, face_finder: HaarFaceFinder) -> None:
-    cues = quick_cues(photo(shared_dir, "skimage_chelsea.png"), face_finder=face_finder)
+def test_cat_photo_has_no_human_face(test_data: Path, face_finder: HaarFaceFinder) -> None:
+    cues = quick_cues(photo(test_data, "skimage_chelsea.png"), face_finder=face_finder)
 
     assert cues.faces == []
     assert "No faces." in cues.sentence()
@@ -122,8 +122,8 @@ def test_rendered_text_is_in_view(spotter: RapidTextSpotter) -> None:
 
 
 @pytest.mark.parametrize("name", ["skimage_chelsea.png", "skimage_coffee.png", "skimage_astronaut.png"])
-def test_photos_have_no_text_in_view(shared_dir: Path, spotter: RapidTextSpotter, name: str) -> None:
-    assert quick_cues(photo(shared_dir, name), text_spotter=spotter).text_in_view is False
+def test_photos_have_no_text_in_view(test_data: Path, spotter: RapidTextSpotter, name: str) -> None:
+    assert quick_cues(photo(test_data, name), text_spotter=spotter).text_in_view is False
 
 
 def test_text_check_is_fast_on_a_vga_frame(spotter: RapidTextSpotter) -> None:

@@ -1,18 +1,16 @@
 """Pictures and frame sources: loading photos, playing video files like a camera, and failing clearly on
 missing cameras, dead stream addresses and broken files.
 
-Videos are made here from the evaluation photos with `cv2.VideoWriter` (a video file is the only
-camera this machine has); `make_scene_video` and `make_pan_video` are shared with the narrator tests.
+Videos are made from the evaluation photos (`tests.helpers.video`): a video file is the only camera this
+machine has.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 from PIL import Image
@@ -29,53 +27,8 @@ from assistant.vision.frames import (
     open_frame_source,
 )
 from assistant.vision.image import Frame, ImageError, load_image
-
-PHOTOS = ("skimage_astronaut.png", "skimage_chelsea.png", "skimage_coffee.png")
-VIDEO_SIZE = (160, 120)  # small frames keep encoding and decoding cheap on a shared machine
-FPS = 10.0
-
-
-def load_photos(shared_dir: Path) -> list[Frame]:
-    return [load_image(shared_dir / "evaldata" / "images" / name) for name in PHOTOS]
-
-
-def _write(path: Path, frames: Sequence[Frame], fps: float = FPS, noise: float = 3.0) -> Path:
-    """Write RGB frames as an MJPG .avi, with a little sensor-like noise so no two frames are identical."""
-    rng = np.random.default_rng(7)
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, VIDEO_SIZE)
-    assert writer.isOpened()
-    for frame in frames:
-        noisy = np.clip(frame.astype(np.float32) + rng.normal(0.0, noise, frame.shape), 0, 255)
-        writer.write(cv2.cvtColor(noisy.astype(np.uint8), cv2.COLOR_RGB2BGR))
-    writer.release()
-    return path
-
-
-def make_scene_video(
-    path: Path, photos: Sequence[Frame], seconds_each: float = 2.0, fps: float = FPS
-) -> Path:
-    """A still camera pointed at each photo in turn, cutting straight from one to the next."""
-    frames: list[Frame] = []
-    for photo in photos:
-        still = cv2.resize(photo, VIDEO_SIZE, interpolation=cv2.INTER_AREA)
-        frames.extend([still] * round(seconds_each * fps))
-    return _write(path, frames, fps)
-
-
-def make_pan_video(path: Path, photos: Sequence[Frame], step: int = 5, settle_seconds: float = 2.0) -> Path:
-    """A camera sweeping across the photos laid side by side, `step` pixels a frame, then holding still."""
-    height = VIDEO_SIZE[1]
-    strips = [cv2.resize(p, (round(p.shape[1] * height / p.shape[0]), height)) for p in photos]
-    panorama = np.concatenate(strips, axis=1)
-    width = VIDEO_SIZE[0]
-    frames = [panorama[:, x : x + width] for x in range(0, panorama.shape[1] - width + 1, step)]
-    frames.extend([frames[-1]] * round(settle_seconds * FPS))
-    return _write(path, frames)
-
-
-@pytest.fixture(scope="module")
-def photos(shared_dir: Path) -> list[Frame]:
-    return load_photos(shared_dir)
+from tests.helpers.polling import poll_until
+from tests.helpers.video import make_scene_video
 
 
 @pytest.fixture(scope="module")
@@ -86,8 +39,8 @@ def scene_video(photos: list[Frame], tmp_path_factory: pytest.TempPathFactory) -
 # --- load_image ---------------------------------------------------------------------------------------
 
 
-def test_photo_loads_as_rgb_uint8(shared_dir: Path) -> None:
-    frame = load_image(shared_dir / "evaldata" / "images" / "skimage_chelsea.png")
+def test_photo_loads_as_rgb_uint8(test_data: Path) -> None:
+    frame = load_image(test_data / "images" / "skimage_chelsea.png")
     assert frame.dtype == np.uint8 and frame.shape == (300, 451, 3)
 
 
@@ -106,8 +59,8 @@ def test_transparent_grey_and_palette_pictures_become_rgb(tmp_path: Path, mode: 
     assert frame.shape == (6, 8, 3) and frame.dtype == np.uint8
 
 
-def test_truncated_picture_is_reported_as_damaged(shared_dir: Path, tmp_path: Path) -> None:
-    data = (shared_dir / "evaldata" / "images" / "skimage_coffee.png").read_bytes()
+def test_truncated_picture_is_reported_as_damaged(test_data: Path, tmp_path: Path) -> None:
+    data = (test_data / "images" / "skimage_coffee.png").read_bytes()
     broken = tmp_path / "broken.png"
     broken.write_bytes(data[: len(data) // 2])
     with pytest.raises(ImageError, match=r"broken\.png is damaged"):
@@ -152,6 +105,7 @@ def test_video_file_not_realtime_delivers_every_frame_in_order(scene_video: Path
     assert positions == sorted(positions) and positions[-1] == pytest.approx(5.9)
 
 
+@pytest.mark.timing
 def test_realtime_video_gives_a_slow_consumer_the_latest_frame_not_a_backlog(scene_video: Path) -> None:
     source = VideoFileSource(scene_video, realtime=True)
     source.open()
@@ -219,20 +173,20 @@ def test_stream_password_never_appears_in_messages() -> None:
     assert "hunter2" not in source.description and "192.0.2.1:554" in source.description
 
 
-def test_sources_are_chosen_from_what_the_user_typed(scene_video: Path, shared_dir: Path) -> None:
+def test_sources_are_chosen_from_what_the_user_typed(scene_video: Path, test_data: Path) -> None:
     assert isinstance(open_frame_source("0"), CameraSource)
     assert isinstance(open_frame_source("http://192.0.2.1/video"), VideoFileSource)
     assert isinstance(open_frame_source(str(scene_video)), VideoFileSource)
     assert isinstance(
-        open_frame_source(str(shared_dir / "evaldata" / "images" / "skimage_chelsea.png")),
+        open_frame_source(str(test_data / "images" / "skimage_chelsea.png")),
         StillImageSource,
     )
     with pytest.raises(FrameSourceError, match="neither a camera number"):
         open_frame_source("no-such-video.mp4")
 
 
-def test_still_picture_is_one_frame_then_the_end(shared_dir: Path) -> None:
-    source = StillImageSource(shared_dir / "evaldata" / "images" / "skimage_coffee.png")
+def test_still_picture_is_one_frame_then_the_end(test_data: Path) -> None:
+    source = StillImageSource(test_data / "images" / "skimage_coffee.png")
     source.open()
     frame = source.latest()
     assert frame is not None and frame.shape == (400, 600, 3)
@@ -266,7 +220,7 @@ def test_unplugged_camera_is_reopened_with_back_off_and_reports_status() -> None
     try:
         assert source.latest(timeout=1.0) is not None
         camera.unplug()
-        assert _wait_for(lambda: camera.opens >= 2, timeout=3.0)  # it keeps trying while unplugged
+        poll_until(lambda: camera.opens >= 2, 3.0, "second try to open the unplugged camera", interval=0.05)
         source.latest(timeout=0.0)  # the last picture taken before the cable came out
         assert source.latest(timeout=0.1) is None
         camera.plug_in()
@@ -277,11 +231,3 @@ def test_unplugged_camera_is_reopened_with_back_off_and_reports_status() -> None
     assert statuses[0] == "camera 0 stopped sending pictures; trying again in 0.5 s"
     assert "trying again in 1 s" in statuses[1]
 
-
-def _wait_for(condition: Callable[[], bool], timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False

@@ -114,18 +114,17 @@ def test_hub_cache_is_found_without_the_network(tiny_package_dir: Path, tmp_path
     assert resolve("blip-base").path == vision
 
 
-def test_openai_whisper_checkpoint_in_its_own_cache(shared_dir: Path) -> None:
+def test_openai_whisper_checkpoint_in_its_own_cache(openai_whisper_checkpoint: Path) -> None:
     cache = models.whisper_cache_dir()
     cache.mkdir(parents=True)
-    (cache / "tiny.en.pt").symlink_to(shared_dir / "models" / "whisper-tiny.en.pt")
+    (cache / "tiny.en.pt").symlink_to(openai_whisper_checkpoint)
     resolved = resolve("tiny.en", engine="openai-whisper", deep=True)
     assert (resolved.source, resolved.path.name) == ("whisper-cache", "tiny.en.pt")
     assert resolved.spec is not None and resolved.spec.name == "whisper:tiny.en"
 
 
-def test_shared_openai_whisper_checkpoint_resolves_by_path(shared_dir: Path) -> None:
-    checkpoint = shared_dir / "models" / "whisper-tiny.en.pt"
-    resolved = resolve(str(checkpoint), deep=True)
+def test_openai_whisper_checkpoint_resolves_by_path(openai_whisper_checkpoint: Path) -> None:
+    resolved = resolve(str(openai_whisper_checkpoint), deep=True)
     assert (resolved.engine, resolved.source) == ("openai-whisper", "path")
 
 
@@ -253,9 +252,11 @@ def test_unreadable_openai_whisper_checkpoint_is_reported(content: bytes) -> Non
         resolve("whisper:base.en")
 
 
-def test_truncated_openai_whisper_checkpoint_is_reported(shared_dir: Path, tmp_path: Path) -> None:
+def test_truncated_openai_whisper_checkpoint_is_reported(
+    openai_whisper_checkpoint: Path, tmp_path: Path
+) -> None:
     truncated = tmp_path / "cut.pt"
-    with (shared_dir / "models" / "whisper-tiny.en.pt").open("rb") as stream:
+    with openai_whisper_checkpoint.open("rb") as stream:
         truncated.write_bytes(stream.read(5_000_000))
     with pytest.raises(CorruptModelError, match="damaged or incomplete"):
         resolve(str(truncated))

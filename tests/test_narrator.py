@@ -29,14 +29,9 @@ from assistant.vision.narrator import (
     scene_distance,
     scene_signature,
 )
-from tests.test_frames import load_photos, make_pan_video, make_scene_video
+from tests.helpers.video import make_pan_video, make_scene_video
 
 SETTINGS = NarrationSettings()
-
-
-@pytest.fixture(scope="module")
-def photos(shared_dir: Path) -> list[Frame]:
-    return load_photos(shared_dir)
 
 
 def narrate_file(video: Path, settings: NarrationSettings = SETTINGS) -> list[NarrationEvent]:

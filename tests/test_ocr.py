@@ -116,8 +116,8 @@ def test_title_over_two_columns_is_read_first_and_alone(reader: RapidOcrReader) 
 
 
 @pytest.mark.parametrize("name", ["skimage_chelsea.png", "skimage_coffee.png", "skimage_astronaut.png"])
-def test_photos_without_text_read_as_no_text(reader: RapidOcrReader, shared_dir: Path, name: str) -> None:
-    result = reader.read(load_image(shared_dir / "evaldata" / "images" / name))
+def test_photos_without_text_read_as_no_text(reader: RapidOcrReader, test_data: Path, name: str) -> None:
+    result = reader.read(load_image(test_data / "images" / name))
 
     assert not result.has_text, result.text
     assert result.lines == []

@@ -1,5 +1,5 @@
 """Word error rate of both engines with the real Whisper tiny.en weights on the real speech clips in
-../shared/evaldata/speech: offline, and streamed (fed at full speed, not real time).
+tests/data/speech: offline, and streamed (fed at full speed, not real time).
 
 Thresholds sit just above what was measured on this machine (see README), so a regression fails.
 """
@@ -14,14 +14,14 @@ from assistant.speech.engines import SpeechRecognizer, load_recognizer
 from assistant.speech.evaluation import SpeechClip, assign_to_spans, build_stream, load_clips, word_error_rate
 from assistant.speech.live import build_transcriber
 from assistant.speech.types import CaptionEvent
-from tests.speech_helpers import feed
+from tests.helpers.speech import feed
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def clips(shared_dir: Path) -> list[SpeechClip]:
-    return load_clips(shared_dir / "evaldata" / "speech")
+def clips(test_data: Path) -> list[SpeechClip]:
+    return load_clips(test_data / "speech")
 
 
 @pytest.fixture(scope="module")
@@ -30,9 +30,9 @@ def faster_whisper() -> SpeechRecognizer:
 
 
 @pytest.fixture(scope="module")
-def openai_whisper(shared_dir: Path) -> SpeechRecognizer:
+def openai_whisper(openai_whisper_checkpoint: Path) -> SpeechRecognizer:
     pytest.importorskip("whisper", reason="openai-whisper is not installed")
-    return load_recognizer("openai-whisper", str(shared_dir / "models" / "whisper-tiny.en.pt"))
+    return load_recognizer("openai-whisper", str(openai_whisper_checkpoint))
 
 
 def offline_wer(recognizer: SpeechRecognizer, clips: list[SpeechClip]) -> float:

@@ -14,7 +14,7 @@ from assistant.speech.evaluation import normalise_text
 from assistant.speech.live import build_transcriber
 from assistant.speech.streaming import StreamingTranscriber
 from assistant.speech.types import Word
-from tests.speech_helpers import espeak_wav, feed, final_text, silence
+from tests.helpers.speech import espeak_wav, feed, final_text, silence
 
 
 @pytest.fixture(scope="module")

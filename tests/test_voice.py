@@ -28,7 +28,7 @@ from assistant.voice import (
     load_speaker,
     speak_text_blocking,
 )
-from tests.pulse import PulseServer
+from tests.helpers.pulse import PulseServer
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LONG_TEXT = (
@@ -230,6 +230,7 @@ def recorder(awake_sink: PulseServer) -> Iterator[tuple[SpeechController, Record
 
 
 @pytest.mark.pulse
+@pytest.mark.timing
 def test_interrupt_stops_playback_within_100_ms_and_first_audio_comes_within_300_ms(
     recorder: tuple[SpeechController, Recorder],
 ) -> None:
@@ -310,6 +311,7 @@ def test_settings_apply_to_the_next_utterance_and_a_bad_voice_is_refused(
 
 
 @pytest.mark.pulse
+@pytest.mark.timing
 def test_close_while_speaking_returns_promptly(awake_sink: PulseServer) -> None:
     record = Recorder()
     controller = SpeechController(lambda: record.factory(rate=120))

@@ -1,7 +1,6 @@
-"""The real app on a private X display, driven the way a user would drive it.
+"""A private X display and a user's hands on it, for running the real window end to end.
 
-Shared by the end-to-end test (`tests/test_app_xvfb.py`) and the scripts that run the window
-(`bench/ui_responsiveness.py`, `scripts/screenshot.py`); it does not need pytest.
+Used by `tests/test_app_xvfb.py`, `bench/ui_responsiveness.py` and `scripts/screenshot.py`; no pytest.
 
 - `XvfbServer`: a private Xvfb that picks a free display number itself (`-displayfd`), so parallel
   runs never collide and nobody has to sleep until it is up.
@@ -9,28 +8,21 @@ Shared by the end-to-end test (`tests/test_app_xvfb.py`) and the scripts that ru
   xdotool needed): find the app's window, give it the keyboard focus, press a key chord with XTEST. No window
   manager runs, so giving the focus is what a window manager would do when the user clicks the window.
 - `grab_window`: a screenshot of a window as the X server has it, taken by a separate short Qt process.
-- `AppProcess`: `python -m assistant app ...` with the trace (`ASSISTANT_TRACE`) switched on; follows the
-  trace as it grows, stops the app with SIGTERM, and reads its peak memory from /proc.
-- `make_camera_video`: an MJPG video of photos, a few seconds each, for `--camera`.
+- `qt_xcb_problem`: why Qt cannot open a window on a display, in Qt's own words.
 """
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
-import json
 import os
 import select
 import shutil
-import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SCREEN_SIZE = (1024, 768)
 # What Qt 6's xcb platform plugin needs beyond Xlib (Debian names).
 QT_XCB_PACKAGES = (
@@ -40,19 +32,6 @@ QT_XCB_PACKAGES = (
 
 class XUnavailableError(RuntimeError):
     """This machine cannot run the window on a virtual display; the message says what is missing."""
-
-
-def poll_until(check: Callable[[], Any], timeout: float, what: str, interval: float = 0.1) -> Any:
-    """`check()`'s first truthy result, asked every `interval` s: the way to wait on another process's
-    files, which send no signal. Raises AssertionError naming `what` after `timeout` s."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"no {what} within {timeout:g} s")
-        time.sleep(interval)
 
 
 # -- the display ----------------------------------------------------------------------------------------
@@ -277,158 +256,3 @@ def grab_window(display: str, window: int, path: str | os.PathLike[str]) -> Path
         capture_output=True,
     )
     return Path(path)
-
-
-# -- the app --------------------------------------------------------------------------------------------
-
-
-class AppProcess:
-    """The app in its own process on `display`, with its trace in `workdir/trace.jsonl`."""
-
-    def __init__(
-        self,
-        display: str,
-        workdir: Path,
-        app_args: Sequence[str],
-        env: Mapping[str, str] | None = None,
-    ) -> None:
-        self.display = display
-        self.workdir = workdir
-        self.trace_path = workdir / "trace.jsonl"
-        self.log_path = workdir / "app.log"
-        self.app_args = list(app_args)
-        self.extra_env = dict(env or {})
-        self.process: subprocess.Popen[bytes] | None = None
-        self.started_wall = 0.0
-        self._events: list[dict[str, Any]] = []
-        self._read_offset = 0
-
-    def start(self) -> None:
-        env = {**os.environ, **self.extra_env}
-        env.update(DISPLAY=self.display, QT_QPA_PLATFORM="xcb", ASSISTANT_TRACE=str(self.trace_path))
-        with open(self.log_path, "ab") as log:
-            self.started_wall = time.time()
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "assistant", "-v", "app", *self.app_args],
-                cwd=PROJECT_ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-
-    @property
-    def pid(self) -> int:
-        assert self.process is not None
-        return self.process.pid
-
-    def events(self) -> list[dict[str, Any]]:
-        """Every trace event so far (complete lines only; the app may be writing the next one)."""
-        if self.trace_path.exists():
-            with self.trace_path.open("rb") as trace:
-                trace.seek(self._read_offset)
-                data = trace.read()
-            complete = data[: data.rfind(b"\n") + 1]
-            self._read_offset += len(complete)
-            self._events.extend(json.loads(line) for line in complete.splitlines() if line.strip())
-        return list(self._events)
-
-    def wait_for(
-        self, predicate: Callable[[dict[str, Any]], bool], timeout: float, what: str = "an event"
-    ) -> dict[str, Any]:
-        """The first trace event matching `predicate`; fails with the app's log tail."""
-
-        def check() -> dict[str, Any] | None:
-            found = next((event for event in self.events() if predicate(event)), None)
-            if found is None and self.process is not None and self.process.poll() is not None:
-                raise AssertionError(f"the app exited ({self.process.returncode}) before {what}")
-            return found
-
-        try:
-            result: dict[str, Any] = poll_until(check, timeout, what)
-        except AssertionError as error:
-            raise AssertionError(f"{error}\n{self.log_tail()}") from None
-        return result
-
-    def wait_for_status(self, fragment: str, timeout: float) -> dict[str, Any]:
-        return self.wait_for(
-            lambda e: e["event"] == "status" and fragment in e["text"], timeout, f"status '{fragment}'"
-        )
-
-    def log_tail(self, lines: int = 25) -> str:
-        try:
-            text = self.log_path.read_text(errors="replace")
-        except OSError:
-            return "(no log)"
-        return "\n".join(text.splitlines()[-lines:])
-
-    def peak_rss_mb(self) -> float | None:
-        """The app's peak resident memory so far (VmHWM), or None where /proc cannot tell."""
-        try:
-            status = Path(f"/proc/{self.pid}/status").read_text()
-        except OSError:
-            return None
-        for line in status.splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-        return None
-
-    def terminate(self, timeout: float = 10.0) -> tuple[int, float]:
-        """SIGTERM, as a session manager sends it; returns (exit code, seconds to exit), or (exit code,
-        0.0) when the app had already exited."""
-        assert self.process is not None
-        if self.process.poll() is not None:
-            return self.process.returncode, 0.0
-        started = time.monotonic()
-        self.process.send_signal(signal.SIGTERM)
-        code = self.process.wait(timeout)
-        return code, time.monotonic() - started
-
-    def kill(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.process.wait(5)
-
-
-def make_camera_video(
-    path: Path,
-    photos: Sequence[Any],
-    seconds_each: float,
-    size: tuple[int, int] = (320, 240),
-    fps: float = 10.0,
-) -> Path:
-    """An MJPG video pointing at each photo (RGB uint8 arrays) in turn, with a little sensor noise."""
-    import cv2
-    import numpy as np
-
-    rng = np.random.default_rng(7)
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, size)
-    if not writer.isOpened():
-        raise RuntimeError(f"OpenCV cannot write {path}")
-    try:
-        for photo in photos:
-            still = cv2.cvtColor(cv2.resize(photo, size, interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2BGR)
-            for _ in range(round(seconds_each * fps)):
-                noise = rng.normal(0.0, 3.0, still.shape)
-                writer.write(np.clip(still + noise, 0, 255).astype(np.uint8))
-    finally:
-        writer.release()
-    return path
-
-
-@contextlib.contextmanager
-def voice_environment() -> Iterator[dict[str, str]]:
-    """A private PulseAudio server whose null sink takes the app's voice (its environment variables);
-    without PulseAudio, nothing: the app then runs without its voice."""
-    if shutil.which("pulseaudio") is None:
-        print("(pulseaudio is not installed: the app runs without its voice)")
-        yield {}
-        return
-    from tests.pulse import PulseServer
-
-    server = PulseServer()
-    server.start()
-    try:
-        yield dict(server.env)
-    finally:
-        server.stop()

@@ -7,8 +7,9 @@ ALSA devices). The server runs with no configuration file (`-n`) so that nothing
 cards, udev, D-Bus, an existing user session) changes its behaviour, and in its own runtime directory so
 that it never talks to, or kills, anyone else's server.
 
-Used as a pytest plugin (`pytest_plugins = ("tests.pulse",)` in conftest): the `pulse_server` fixture is
-session-scoped; `PulseServer` can also be started by a test that needs a server it may kill.
+Used as a pytest plugin (`pytest_plugins = ("tests.helpers.pulse",)` in conftest): the `pulse_server`
+fixture is session-scoped; `PulseServer` can also be started by a test that needs a server it may kill.
+`voice_environment` gives the app's voice a server of its own outside pytest (benchmarks, scripts).
 """
 
 from __future__ import annotations
@@ -19,11 +20,12 @@ import shutil
 import signal
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.helpers.polling import poll_until
 
 _ENV_KEYS = ("XDG_RUNTIME_DIR", "PULSE_RUNTIME_PATH", "PULSE_SERVER", "PULSE_STATE_PATH", "PULSE_COOKIE")
 
@@ -91,13 +93,13 @@ class PulseServer:
             self._cleanup_dir()
             pytest.skip(f"pulseaudio could not start: {done.stderr.strip() or self._log_tail()}")
         pid_file = self.runtime_dir / "pulse" / "pid"
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
+        try:
             # --daemonize returns once the daemon is up; the pid file and socket may lag by a moment.
-            if pid_file.exists() and self._pactl("info", check=False):
-                break
-            time.sleep(0.05)
-        else:
+            poll_until(
+                lambda: pid_file.exists() and bool(self._pactl("info", check=False)),
+                10, "pulseaudio answering", interval=0.05,
+            )  # fmt: skip
+        except AssertionError:
             self.stop()
             pytest.skip(f"pulseaudio did not come up within 10 s: {self._log_tail()}")
         self._pid = int(pid_file.read_text().strip())
@@ -155,10 +157,9 @@ class PulseServer:
         if pid is not None:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGTERM)
-            deadline = time.monotonic() + 5
-            while time.monotonic() < deadline and _alive(pid):
-                time.sleep(0.05)
-            if _alive(pid):
+            try:
+                poll_until(lambda: not _alive(pid), 5, "end of pulseaudio after SIGTERM", interval=0.05)
+            except AssertionError:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
         self._cleanup_dir()
@@ -211,5 +212,21 @@ def pulse_server() -> Iterator[PulseServer]:
     try:
         with server.environment():
             yield server
+    finally:
+        server.stop()
+
+
+@contextlib.contextmanager
+def voice_environment() -> Iterator[dict[str, str]]:
+    """A private PulseAudio server whose null sink takes the app's voice (its environment variables);
+    without PulseAudio, nothing: the app then runs without its voice. For benchmarks and scripts."""
+    if shutil.which("pulseaudio") is None:
+        print("(pulseaudio is not installed: the app runs without its voice)")
+        yield {}
+        return
+    server = PulseServer()
+    server.start()
+    try:
+        yield dict(server.env)
     finally:
         server.stop()
