@@ -10,6 +10,11 @@ share one fallback rule (no scene model: quick cues, said once), one model cache
 - Each command is a method that takes what it works on (a frame, a question, recorded audio) and returns
   a typed `Result`: the text, how urgently to say it, and what it came from. The methods block (they run
   models), so the window calls them from worker threads and the command line calls them directly.
+- A model server (`Config.server_url`, off by default) answers detailed descriptions, questions and
+  reading (`SERVER_COMMANDS`); brief descriptions and narration stay on-device, where they are fast. Its
+  answers stream sentence by sentence to `on_sentence` and are marked ("From the server: ..."). When it
+  fails, the on-device model answers and `Result.notice` says why, once until the server answers again.
+  With no server set, nothing here opens a connection.
 """
 
 from __future__ import annotations
@@ -19,10 +24,10 @@ import enum
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from assistant.audio.source import SAMPLE_RATE, AudioArray
-from assistant.errors import ModelNotFoundError
+from assistant.errors import AssistantError, ModelNotFoundError
 from assistant.speech.engines import (
     DEFAULT_ENGINE,
     DEFAULT_MODEL,
@@ -45,11 +50,18 @@ from assistant.vision.narrator import NarrationSettings
 from assistant.vision.ocr import TextReader, load_text_reader
 from assistant.voice.controller import Priority
 
+if TYPE_CHECKING:
+    from assistant.remote.describer import RemoteDescriber, SentenceCallback
+
 T = TypeVar("T")
 
 CAMERA_PICTURE = "the camera picture"
 SHORTEST_QUESTION_SECONDS = 0.25
 """Less audio than this while the key was held is a slip of the finger, not a question."""
+REMOTE_MARK = "From the server: "
+"""Every answer from a model server starts with this, in text, history, transcript and speech."""
+SERVER_COMMANDS = frozenset({"describe-detailed", "ask", "read"})
+"""What goes to the model server when one is set; the rest (brief descriptions, narration) stays here."""
 
 
 # -- configuration ------------------------------------------------------------------------------------
@@ -70,6 +82,11 @@ class Overrides:
     scene_model: str | None = None
     transcript: str | None = None
     captions_at_start: bool | None = None
+    server_url: str | None = None
+    server_model: str | None = None
+    server_timeout: float | None = None
+    server_image_size: int | None = None
+    server_allow_insecure: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -93,6 +110,17 @@ class Config:
     """Save final captions here from the start; "" for not until the user asks."""
     captions_at_start: bool = True
     narration: NarrationSettings = field(default_factory=NarrationSettings)
+    server_url: str = ""
+    """An OpenAI-compatible model server for detailed descriptions, questions and reading; "" for none
+    (everything on-device, no connection anywhere)."""
+    server_model: str = ""
+    """The server's model; "" for the first one it lists."""
+    server_timeout: float = 8.0
+    """Seconds to wait for the server's first words (and the longest pause after them)."""
+    server_image_size: int = 768
+    """The long side, in pixels, of pictures sent to the server."""
+    server_allow_insecure: bool = False
+    """Send pictures over plain http:// even to a public address."""
 
     def overridden_by(self, overrides: Overrides) -> Config:
         """This configuration with every choice the command line made put over it."""
@@ -182,6 +210,12 @@ class Result:
     objects: tuple[SceneObject, ...] = ()
     fallback: bool = False
     """True when no scene model was there to answer and the quick cues did."""
+    remote: bool = False
+    """True when the model server answered; the text then starts with `REMOTE_MARK`."""
+    notice: str = ""
+    """Why the model server did not answer and the on-device model did (said once, before the text)."""
+    spoken: bool = False
+    """The text was already said sentence by sentence as it streamed in (`on_sentence`)."""
 
 
 def no_picture(origin: str = CAMERA_PICTURE) -> Result:
@@ -215,8 +249,13 @@ class Session:
         load_scene: Callable[[], SceneDescriber] | None = None,
         load_reader: Callable[[], TextReader] | None = None,
         load_question_recognizer: Callable[[], SpeechRecognizer] | None = None,
+        server_key: Callable[[str], str | None] | None = None,
     ) -> None:
         self.config = config or Config()
+        self._server_key = server_key
+        self._server_lock = threading.Lock()
+        self._server: RemoteDescriber | None = None
+        self._last_notice = ""
         self.scene = SceneModel(load_scene or self._load_scene)
         self.text_reader: Lazy[TextReader] = Lazy(load_reader or load_text_reader)
         self.question_recognizer: Lazy[SpeechRecognizer] = Lazy(
@@ -236,13 +275,108 @@ class Session:
         options = RecognizerOptions(language=self.config.recognition_language, threads=self.config.threads)
         return load_recognizer(self.config.engine, self.config.model, options)
 
+    # -- the model server -----------------------------------------------------------------------------
+
+    def server(self) -> RemoteDescriber | None:
+        """The model server's describer for the current configuration, or None when none is set. Built
+        without touching the network; kept while the configuration is the same (its conversation and
+        connections with it)."""
+        config = self.config
+        if not config.server_url:
+            return None
+        from assistant.remote.address import parse_server_url
+        from assistant.remote.describer import RemoteDescriber, ServerSettings
+
+        settings = ServerSettings(
+            url=config.server_url,
+            model=config.server_model,
+            first_token_timeout=config.server_timeout,
+            image_size=config.server_image_size,
+            allow_insecure=config.server_allow_insecure,
+            same_scene_below=config.narration.change_threshold,
+        )
+        with self._server_lock:
+            if self._server is None or self._server.settings != settings:
+                key_source = self._server_key or _stored_server_key
+                host = parse_server_url(settings.url).display
+                self._server = RemoteDescriber(settings, api_key=lambda: key_source(host))
+            return self._server
+
+    def server_host_for(self, command: str) -> str | None:
+        """The host a command's picture goes to ("gpu-box:8000"), or None when it stays here. `command` is
+        one of "describe-brief", "describe-detailed", "ask", "read" (for the status line)."""
+        if command not in SERVER_COMMANDS or not self.config.server_url:
+            return None
+        try:
+            server = self.server()
+        except AssistantError:
+            return None
+        return server.host if server is not None else None
+
+    def _from_server(
+        self,
+        command: str,
+        kind: ResultKind,
+        origin: str,
+        on_sentence: SentenceCallback | None,
+        ask_server: Callable[[RemoteDescriber, SentenceCallback | None], str],
+    ) -> tuple[Result | None, str]:
+        """(the server's result, "") when it answered; (None, why not) when it did not (the why is ""
+        when it was said already, or when no server is set)."""
+        if command not in SERVER_COMMANDS:
+            return None, ""
+        from assistant.remote.errors import ServerError
+
+        try:
+            server = self.server()
+            if server is None:
+                return None, ""
+            said = _marked(on_sentence)
+            text = ask_server(server, said)
+        except ServerError as error:
+            return None, self._notice(f"{error} Answering on this computer instead.")
+        self._last_notice = ""
+        result = Result(
+            REMOTE_MARK + text,
+            kind,
+            origin,
+            model=server.model_name,
+            remote=True,
+            spoken=on_sentence is not None,
+        )
+        return result, ""
+
+    def _notice(self, notice: str) -> str:
+        """The notice the first time; "" while the server keeps failing the same way."""
+        if notice == self._last_notice:
+            return ""
+        self._last_notice = notice
+        return notice
+
     # -- commands (blocking: run them off the GUI thread) ---------------------------------------------
 
     def describe(
-        self, frame: Frame, detail: Detail = "brief", origin: str = CAMERA_PICTURE, *, wait: bool = False
+        self,
+        frame: Frame,
+        detail: Detail = "brief",
+        origin: str = CAMERA_PICTURE,
+        *,
+        wait: bool = False,
+        on_sentence: SentenceCallback | None = None,
     ) -> Result:
         """Describe `frame`. `wait`: load the scene model first (the command line); otherwise use the
-        quick cues while it is still loading (the window, which must answer at once)."""
+        quick cues while it is still loading (the window, which must answer at once). A detailed
+        description goes to the model server when one is set; `on_sentence` then gets each sentence as
+        it arrives."""
+        remote, notice = self._from_server(
+            f"describe-{detail}",
+            ResultKind.DESCRIPTION,
+            origin,
+            on_sentence,
+            lambda server, said: server.describe(frame, detail, on_sentence=said).text,
+        )
+        if remote is not None:
+            return remote
         describer = self.scene.load_or_fallback()[0] if wait else self.scene.current()
         description = describer.describe(frame, detail)
         return Result(
@@ -252,6 +386,7 @@ class Session:
             model=describer.model_name,
             objects=tuple(description.objects),
             fallback=describer.is_fallback,
+            notice=notice,
         )
 
     def narrate(self, frame: Frame) -> Result:
@@ -259,18 +394,60 @@ class Session:
         never cuts off a result the user asked for."""
         return dataclasses.replace(self.describe(frame), priority=Priority.NORMAL)
 
-    def ask(self, frame: Frame, question: str, origin: str = CAMERA_PICTURE, *, wait: bool = False) -> Result:
+    def ask(
+        self,
+        frame: Frame,
+        question: str,
+        origin: str = CAMERA_PICTURE,
+        *,
+        wait: bool = False,
+        on_sentence: SentenceCallback | None = None,
+    ) -> Result:
+        """Answer a question about `frame`; the model server answers when one is set, and a follow-up
+        about the same scene continues its conversation."""
+        remote, notice = self._from_server(
+            "ask",
+            ResultKind.ANSWER,
+            origin,
+            on_sentence,
+            lambda server, said: server.ask(frame, question, on_sentence=said),
+        )
+        if remote is not None:
+            return remote
         describer = self.scene.load_or_fallback()[0] if wait else self.scene.current()
-        answer = describer.ask(frame, question)
+        if notice:
+            try:
+                answer = describer.ask(frame, question)
+            except AssistantError as error:  # the on-device model cannot answer questions either
+                return Result(str(error), ResultKind.MESSAGE, origin, notice=notice)
+        else:
+            answer = describer.ask(frame, question)
         return Result(
-            answer, ResultKind.ANSWER, origin, model=describer.model_name, fallback=describer.is_fallback
+            answer,
+            ResultKind.ANSWER,
+            origin,
+            model=describer.model_name,
+            fallback=describer.is_fallback,
+            notice=notice,
         )
 
-    def read(self, frame: Frame, origin: str = CAMERA_PICTURE) -> Result:
-        """The printed text in `frame`, in reading order."""
+    def read(
+        self, frame: Frame, origin: str = CAMERA_PICTURE, *, on_sentence: SentenceCallback | None = None
+    ) -> Result:
+        """The printed text in `frame`, in reading order: from the model server (which also says what the
+        document is) when one is set, else from the on-device OCR."""
+        remote, notice = self._from_server(
+            "read",
+            ResultKind.TEXT,
+            origin,
+            on_sentence,
+            lambda server, said: server.read(frame, on_sentence=said),
+        )
+        if remote is not None:
+            return remote
         result = self.text_reader.get().read(frame)
         text = result.text.strip() if result.has_text else ""
-        return Result(text or NO_TEXT, ResultKind.TEXT, origin)
+        return Result(text or NO_TEXT, ResultKind.TEXT, origin, notice=notice)
 
     def hear_question(self, audio: AudioArray) -> str:
         """The words of a spoken question; "" when there was too little audio to hold one."""
@@ -280,9 +457,32 @@ class Session:
         return words_text(transcription.words) or transcription.text.strip()
 
 
+def _stored_server_key(host: str) -> str | None:
+    """The API key for `host`: ASSISTANT_SERVER_KEY, else the OS keyring (read on the first request)."""
+    from assistant.remote.keys import server_key
+
+    return server_key(host)
+
+
+def _marked(on_sentence: SentenceCallback | None) -> SentenceCallback | None:
+    """`on_sentence` with the server's mark said before the first sentence."""
+    if on_sentence is None:
+        return None
+    first = [True]
+
+    def said(sentence: str) -> None:
+        on_sentence(REMOTE_MARK + sentence if first[0] else sentence)
+        first[0] = False
+
+    return said
+
+
 def result_json(result: Result) -> dict[str, Any]:
     """A result as the command line's `--json` prints it."""
     data: dict[str, Any] = {"text": result.text, "kind": result.kind.value, "fallback": result.fallback}
+    data["remote"] = result.remote
+    if result.notice:
+        data["notice"] = result.notice
     if result.kind is ResultKind.DESCRIPTION:
         data["objects"] = [scene_object.as_dict() for scene_object in result.objects]
     return data

@@ -22,7 +22,9 @@ SYSTEM_PACKAGES=(ffmpeg libportaudio2 espeak-ng alsa-utils pulseaudio pulseaudio
 # Only the tests need these: the real assistive technology and desktop parts they drive (the
 # screen reader's speech service, AT-SPI and its Python client, a window manager, a D-Bus session).
 TEST_SYSTEM_PACKAGES=(speech-dispatcher at-spi2-core python3-pyatspi gir1.2-atspi-2.0 dbus dbus-x11
-  openbox xdotool)
+  openbox xdotool
+  # the model-server key tests run a private Secret Service on their own session bus
+  gnome-keyring)
 
 say() { printf 'setup: %s\n' "$*" >&2; }
 

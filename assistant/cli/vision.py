@@ -1,22 +1,32 @@
-"""`assistant describe`, `assistant read` and `assistant narrate`: the vision features from a terminal.
+"""`assistant describe`, `ask`, `read` and `narrate`: the vision features from a terminal.
 
 Results go to standard output (plain text, or JSON with `--json`); progress, notes and errors go to
 standard error, so `assistant narrate --camera 0 --json | jq` sees nothing but one JSON object per
 description. Models, OCR and speech are imported inside the handlers: `assistant --help` stays instant.
+
+`--server URL` (or `ASSISTANT_SERVER_URL`) sends detailed descriptions, questions and reading to a model
+server; `--model` then names the server's model (`ASSISTANT_SERVER_MODEL` when `--server` is not given;
+the key comes from `ASSISTANT_SERVER_KEY` or the keyring). A server's answer is printed, and spoken with
+`--speak`, sentence by sentence as it streams in; when the server fails, the on-device model answers and
+the reason is printed once on standard error.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import threading
 import time
 from typing import Any
 
 from assistant.errors import AssistantError
-from assistant.session import NO_TEXT, Config, Overrides, Session, result_json
+from assistant.session import NO_TEXT, Config, Overrides, Result, Session, result_json
 from assistant.vision.image import Frame
+
+SERVER_URL_ENV = "ASSISTANT_SERVER_URL"
+SERVER_MODEL_ENV = "ASSISTANT_SERVER_MODEL"
 
 CAMERA_WARMUP_SECONDS = 0.5
 """Frames discarded after opening a webcam for a single shot, while its exposure and focus settle."""
@@ -36,9 +46,42 @@ def register(subparsers: Any) -> None:
         help="one sentence, or a fuller description",
     )
     describe.add_argument("--question", "-q", metavar="Q", help="ask a question about the picture instead")
-    describe.add_argument("--model", metavar="M", help="scene model to use (default: the installed default)")
+    describe.add_argument(
+        "--model",
+        metavar="M",
+        help="scene model to use (default: the installed default); with --server, the server's model",
+    )
+    _add_server_arguments(describe)
     _add_output_arguments(describe)
     describe.set_defaults(handler=describe_command)
+
+    ask = subparsers.add_parser(
+        "ask",
+        help="ask a question about a picture or what a camera sees",
+        description=(
+            "Answer a question about a picture: `assistant ask photo.jpg is the stove on`, or "
+            "`assistant ask --camera 0 what colour is this shirt`."
+        ),
+    )
+    ask.add_argument(
+        "words",
+        nargs="+",
+        metavar="IMAGE QUESTION",
+        help="the picture file, then the question (with --camera: only the question)",
+    )
+    ask.add_argument(
+        "--camera",
+        metavar="SRC",
+        help="take one frame from a camera number (0), video file, or stream address",
+    )
+    ask.add_argument(
+        "--model",
+        metavar="M",
+        help="scene model to use (default: the installed default); with --server, the server's model",
+    )
+    _add_server_arguments(ask)
+    _add_output_arguments(ask)
+    ask.set_defaults(handler=ask_command)
 
     read = subparsers.add_parser(
         "read",
@@ -46,6 +89,8 @@ def register(subparsers: Any) -> None:
         description="Read printed text (a letter, a label, a screen) in a picture or a camera frame.",
     )
     _add_input_arguments(read)
+    read.add_argument("--model", metavar="M", help="with --server: the server's model")
+    _add_server_arguments(read)
     _add_output_arguments(read)
     read.set_defaults(handler=read_command)
 
@@ -78,6 +123,29 @@ def _add_input_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_server_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--server",
+        metavar="URL",
+        help=(
+            f"an OpenAI-compatible model server for detailed descriptions, questions and reading "
+            f"(default ${SERVER_URL_ENV}; off when unset)"
+        ),
+    )
+    parser.add_argument(
+        "--server-timeout",
+        type=float,
+        metavar="S",
+        help="seconds to wait for the server's first words before answering here (default 8)",
+    )
+    parser.add_argument(
+        "--allow-insecure",
+        action="store_true",
+        default=None,
+        help="send pictures over plain http:// even to a server that is not on this machine or network",
+    )
+
+
 def _add_output_arguments(
     parser: argparse.ArgumentParser, json_help: str = "print the result as JSON"
 ) -> None:
@@ -101,8 +169,71 @@ def _input_frame(args: argparse.Namespace) -> Any:
 
 
 def _session(args: argparse.Namespace) -> Session:
-    """The session these commands run on: the built-in defaults and the command line's choices."""
-    return Session(Config().overridden_by(Overrides(scene_model=getattr(args, "model", None))))
+    """The session these commands run on: the built-in defaults and the command line's choices.
+
+    The server comes from --server, else ASSISTANT_SERVER_URL. With --server on the command line,
+    --model names the server's model; otherwise --model is the scene model and the server's model comes
+    from ASSISTANT_SERVER_MODEL."""
+    model = getattr(args, "model", None)
+    server = getattr(args, "server", None)
+    if server:
+        scene_model, server_model = None, model or os.environ.get(SERVER_MODEL_ENV)
+    else:
+        scene_model, server_model = model, os.environ.get(SERVER_MODEL_ENV)
+        server = os.environ.get(SERVER_URL_ENV)
+    overrides = Overrides(
+        scene_model=scene_model,
+        server_url=server or None,
+        server_model=server_model or None,
+        server_timeout=getattr(args, "server_timeout", None),
+        server_allow_insecure=getattr(args, "allow_insecure", None),
+    )
+    return Session(Config().overridden_by(overrides))
+
+
+class _Streamed:
+    """Prints (and with --speak says) a server's answer sentence by sentence as it arrives. An answer that
+    did not stream (on-device, or the server's when it failed) is printed and said whole at the end."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self._print = not args.json
+        self._speak = bool(args.speak)
+        self._speech: Any = None
+        self.any = False
+
+    def __call__(self, sentence: str) -> None:
+        if self._print:
+            print(("" if not self.any else " ") + sentence, end="", flush=True)
+        if self._speak:
+            if self._speech is None:
+                self._speech = _start_narration_voice()
+                self._speak = self._speech is not None
+            if self._speech is not None:
+                self._speech.say(sentence)
+        self.any = True
+
+    def finish(self, result: Result) -> None:
+        """End the streamed line, or print and say the whole result when it did not stream."""
+        if result.notice:
+            _note(result.notice)
+        if self.any and self._print:
+            print(flush=True)
+        if not result.spoken:
+            if self._print:
+                print(result.text, flush=True)
+            if self._speak and self._speech is None:
+                _speak_blocking(result.text)
+            elif self._speech is not None:
+                self._speech.say(result.text)
+        if self._speech is not None:
+            self._speech.wait_until_idle(timeout=120.0)
+            self._speech.close()
+
+
+def _load_unless_server(session: Session, command: str) -> None:
+    """Load the scene model now, unless the server answers this command (then only if it fails)."""
+    if session.server_host_for(command) is None:
+        _load_scene_model(session)
 
 
 def _load_scene_model(session: Session) -> None:
@@ -121,36 +252,53 @@ def _speak_blocking(text: str) -> None:
 def describe_command(args: argparse.Namespace) -> int:
     frame = _input_frame(args)
     session = _session(args)
-    _load_scene_model(session)
     if args.question:
-        result = session.ask(frame, args.question, wait=True)
-        output: dict[str, Any] = {
-            "question": args.question,
-            "answer": result.text,
-            "fallback": result.fallback,
-        }
+        return _answer(args, session, frame, args.question)
+    _load_unless_server(session, f"describe-{args.detail}")
+    streamed = _Streamed(args)
+    result = session.describe(frame, args.detail, wait=True, on_sentence=streamed)
+    if args.json:
+        print(json.dumps(result_json(result), ensure_ascii=False), flush=True)
+    streamed.finish(result)
+    return 0
+
+
+def ask_command(args: argparse.Namespace) -> int:
+    words = list(args.words)
+    if args.camera is None:
+        if len(words) < 2:
+            raise AssistantError(
+                "Give the picture, then the question: assistant ask photo.jpg is the stove on"
+            )
+        args.image = words.pop(0)
     else:
-        result = session.describe(frame, args.detail, wait=True)
-        output = result_json(result)
-    print(json.dumps(output, ensure_ascii=False) if args.json else result.text, flush=True)
-    if args.speak:
-        _speak_blocking(result.text)
+        args.image = None
+    session = _session(args)
+    return _answer(args, session, _input_frame(args), " ".join(words))
+
+
+def _answer(args: argparse.Namespace, session: Session, frame: Frame, question: str) -> int:
+    _load_unless_server(session, "ask")
+    streamed = _Streamed(args)
+    result = session.ask(frame, question, wait=True, on_sentence=streamed)
+    if args.json:
+        output = {"question": question, "answer": result.text, "fallback": result.fallback}
+        output.update({"remote": result.remote} | ({"notice": result.notice} if result.notice else {}))
+        print(json.dumps(output, ensure_ascii=False), flush=True)
+    streamed.finish(result)
     return 0
 
 
 def read_command(args: argparse.Namespace) -> int:
     frame = _input_frame(args)
-    result = _session(args).read(frame)
+    streamed = _Streamed(args)
+    result = _session(args).read(frame, on_sentence=streamed)
     has_text = result.text != NO_TEXT
     if args.json:
-        print(
-            json.dumps({"text": result.text if has_text else "", "has_text": has_text}, ensure_ascii=False),
-            flush=True,
-        )
-    else:
-        print(result.text, flush=True)
-    if args.speak:
-        _speak_blocking(result.text)
+        output: dict[str, Any] = {"text": result.text if has_text else "", "has_text": has_text}
+        output.update({"remote": result.remote} | ({"notice": result.notice} if result.notice else {}))
+        print(json.dumps(output, ensure_ascii=False), flush=True)
+    streamed.finish(result)
     return 0
 
 
