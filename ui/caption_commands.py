@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QFileDialog
 
@@ -24,6 +24,8 @@ from ui.workers import JobRunner, StreamHandle, Streams
 
 
 class CaptionCommands(QObject):
+    _transcript_problem = Signal(str)  # from the caption thread, where a failed write is found
+
     def __init__(
         self,
         session: Session,
@@ -42,7 +44,8 @@ class CaptionCommands(QObject):
         self._streams = streams
         self._window = window
         self._overlay = overlay
-        self.recorder = TranscriptRecorder()
+        self.recorder = TranscriptRecorder(on_problem=self._transcript_problem.emit)
+        self._transcript_problem.connect(self._output.failed)
         self._spoken = SpokenCaptions()
         self._pause = QTimer(self)
         self._pause.setSingleShot(True)

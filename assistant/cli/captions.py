@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import shutil
 import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from assistant.cli.options import add_recognition_options
+from assistant.errors import AssistantError
 from assistant.speech.caption_lines import CaptionLines
 from assistant.speech.types import CaptionEvent
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from assistant.speech.transcripts import TranscriptWriter
 
 
 def register(subparsers: Any) -> None:
@@ -95,7 +102,14 @@ def run_captions(args: argparse.Namespace) -> int:
     from assistant.speech.transcripts import TranscriptWriter
 
     terminal = TerminalCaptions(sys.stdout)
-    writer = TranscriptWriter(args.save) if args.save else None
+    writer = None
+    if args.save:
+        # Opened now: a file that cannot be written is said before the model loads, and an existing
+        # transcript is continued, never replaced.
+        writer = TranscriptWriter(args.save, on_problem=_note)
+        writer.open()
+        if writer.appended:
+            _note(f"adding to {args.save}, which already holds {writer.appended} captions")
 
     def on_event(event: CaptionEvent) -> None:
         if args.json:
@@ -105,42 +119,68 @@ def run_captions(args: argparse.Namespace) -> int:
         if writer is not None and event.kind == "final" and event.text:
             writer.add(event)
 
-    def on_status(message: str) -> None:
-        print(f"assistant: {message}", file=sys.stderr, flush=True)
-
-    captioner = build_live_captioner(
-        args.input,
-        engine=args.engine,
-        model=args.model,
-        language=_language(args),
-        translate=args.translate,
-        vocabulary=args.vocabulary,
-        realtime=args.realtime,
-        threads=args.threads,
-        on_event=on_event,
-        on_status=on_status,
-    )
     stop = threading.Event()
-    previous = signal.signal(signal.SIGINT, lambda *_: stop.set())
-    try:
-        captioner.run(stop)
-    finally:
-        signal.signal(signal.SIGINT, previous)
-        if not args.json:
-            terminal.close()
-        if writer is not None:
-            writer.close()
-            print(f"assistant: saved {writer.count} captions to {args.save}", file=sys.stderr)
+    # Ctrl+C, closing the terminal (SIGHUP) and logging out or a service manager (SIGTERM) all end the
+    # same way, from the start: the utterance in progress is finalised and saved, and the saved line is
+    # printed.
+    with _stop_on_signals(stop):
+        try:
+            captioner = build_live_captioner(
+                args.input,
+                engine=args.engine,
+                model=args.model,
+                language=_language(args),
+                translate=args.translate,
+                vocabulary=args.vocabulary,
+                realtime=args.realtime,
+                threads=args.threads,
+                on_event=on_event,
+                on_status=_note,
+            )
+            if not stop.is_set():
+                captioner.run(stop)
+        finally:
+            if not args.json:
+                terminal.close()
+            if writer is not None:
+                _finish_transcript(writer)
     return 0
+
+
+def _note(message: str) -> None:
+    print(f"assistant: {message}", file=sys.stderr, flush=True)
+
+
+@contextlib.contextmanager
+def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
+    wanted = [signal.SIGINT, signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
+    previous = {number: signal.signal(number, lambda *_: stop.set()) for number in wanted}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+def _finish_transcript(writer: TranscriptWriter) -> None:
+    writer.retry()  # the disk may have room again
+    writer.close()
+    if writer.waiting:
+        _note(
+            f"saved {writer.count} captions to {writer.path}; the last {writer.waiting} could not be written "
+            "(said above) and are only in the output above"
+        )
+    else:
+        _note(f"saved {writer.count} captions to {writer.path}")
 
 
 def run_transcribe(args: argparse.Namespace) -> int:
     from assistant.audio.sources import load_audio_file
     from assistant.speech.engines import RecognizerOptions, load_recognizer
-    from assistant.speech.transcripts import TranscriptSegment, transcript_format, write_transcript
+    from assistant.speech.transcripts import TranscriptSegment, check_writable, write_transcript
 
     if args.output:
-        transcript_format(Path(args.output))  # refuse an unknown format before the slow work
+        check_writable(args.output)  # a bad name or folder is said before the slow work, not after
     audio = load_audio_file(Path(args.file))
     recognizer = load_recognizer(
         args.engine,
@@ -159,6 +199,12 @@ def run_transcribe(args: argparse.Namespace) -> int:
         else:
             print(segment.text, flush=True)
     if args.output:
-        write_transcript(segments, Path(args.output))
+        try:
+            write_transcript(segments, Path(args.output))
+        except AssistantError as error:
+            # The work is not lost: the text goes to the terminal instead, and the error is said.
+            for segment_written in segments:
+                print(segment_written.text, flush=True)
+            raise AssistantError(f"{error} The transcript is printed above instead.") from None
         print(f"assistant: wrote {len(segments)} segments to {args.output}", file=sys.stderr)
     return 0
