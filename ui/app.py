@@ -14,11 +14,13 @@ from collections.abc import Sequence
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
+from assistant.desktop.instance import InstanceServer
 from assistant.errors import AssistantError
 from assistant.session import Overrides
 from ui.controller import AppController
 from ui.diagnostics import install_diagnostics
 from ui.settings import Settings
+from ui.tray import app_icon
 
 
 def make_application(argv: Sequence[str] | None = None) -> QApplication:
@@ -40,16 +42,26 @@ def make_application(argv: Sequence[str] | None = None) -> QApplication:
     return app
 
 
-def run(overrides: Overrides, settings_path: str | None = None) -> int:
-    """Open the window and run until it closes; the exit code."""
+def run(
+    overrides: Overrides, settings_path: str | None = None, instance: InstanceServer | None = None
+) -> int:
+    """Open the window and run until it closes; the exit code. `instance`: this session's instance socket,
+    claimed by `assistant app`, served so `assistant send` and a second start reach this window."""
     app = make_application()
+    app.setWindowIcon(app_icon())
+    # The window may be hidden in the tray: closing a dialog then must not end the app; closing the
+    # window (or Quit) does.
+    app.setQuitOnLastWindowClosed(False)
     settings = Settings(settings_path)
     controller = AppController(settings, overrides)
+    controller.window.closing.connect(app.quit)
     geometry = settings.window_geometry()
     if geometry is not None:
         controller.window.restoreGeometry(geometry)
     install_diagnostics(controller)  # only when ASSISTANT_TRACE or ASSISTANT_STALL_LOG is set
-    controller.window.show()
+    if instance is not None:
+        controller.shell.serve(instance)
+    controller.shell.show_at_start()
     # Start the slow parts after the first paint, so the window is usable at once.
     QTimer.singleShot(0, controller.start)
     # Ctrl+C in the terminal, and SIGTERM (logging out, a service manager), close the window cleanly:

@@ -6,6 +6,13 @@ command classes, bound to the instance when the actions are built, so a table ro
 run it fails at start. A "hold" command (ask by voice) runs `handler` when its key goes down and
 `release_handler` when it comes up.
 
+A command with a `global_shortcut` also has a system-wide key, which works while any program has focus
+(`ui/global_keys.py` grabs it). It is a second key, not the window key made global: the window keys are
+Ctrl+Shift+letter, which browsers and terminals use for their own commands, so taking them from every
+program would break those; the system-wide defaults are Ctrl+Alt+Shift+letter, which desktops and programs
+leave free. Both are edited in the shortcut editor; `trigger` and `press_global`/`release_global` run a
+command exactly as its window key does (interrupt first, the same handler), whoever asked.
+
 Default shortcuts are Ctrl+Shift+letter or function keys: screen readers use Insert or Caps Lock as
 their modifier (NVDA, Orca, JAWS), desktops reserve the Windows/Super key and Alt+Tab/Alt+F4, so none of
 these collide with them. `CommandActions.set_shortcut` refuses a key another command already has, and
@@ -18,7 +25,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QEvent, QKeyCombination, QObject, Qt
+from PySide6.QtCore import QEvent, QKeyCombination, QObject, Qt, Signal
 from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import QMenuBar, QWidget
 
@@ -39,10 +46,16 @@ class Command:
     handler: Handler
     menu: str
     release_handler: Handler | None = None  # for hold-to-talk commands: called when the key is released
+    global_shortcut: str | None = None  # default system-wide key; None: not offered outside the window
 
     @property
     def plain_title(self) -> str:
         return self.title.replace("&", "")
+
+    @property
+    def global_key(self) -> bool:
+        """True for the commands that make sense while another program has focus."""
+        return self.global_shortcut is not None
 
 
 # Keys the operating system or screen readers own. Any sequence using Meta (Windows/Super) is refused
@@ -100,7 +113,11 @@ class CommandActions(QObject):
 
     Every command first calls `interrupt`, so the assistant never talks over the user. Shortcuts are
     application-wide so they also work while the caption overlay has focus. Hold commands get no
-    `QAction` shortcut: `HoldKeyFilter` watches their key going down and up."""
+    `QAction` shortcut: `HoldKeyFilter` watches their key going down and up. A system-wide key is also
+    the action's second shortcut, so it works in the window where the desktop grants no system-wide keys."""
+
+    ran = Signal(str, str)  # command id, how it was asked for ("key", "system-wide key", "send", "menu")
+    global_keys_changed = Signal()  # a system-wide key was assigned, removed or restored
 
     def __init__(
         self,
@@ -122,6 +139,9 @@ class CommandActions(QObject):
         }
         self.actions: dict[str, QAction] = {}
         self.sequences: dict[str, QKeySequence] = {}
+        self.global_sequences: dict[str, QKeySequence] = {}
+        self.global_refused: dict[str, str] = {}  # command id -> why its system-wide key does not work
+        self.global_state = ""  # what the settings say about system-wide keys on this desktop
         for item in commands:
             action = QAction(item.title, parent)
             action.setObjectName(f"action_{item.id}")
@@ -131,16 +151,35 @@ class CommandActions(QObject):
             action.triggered.connect(self._make_trigger(item))
             parent.addAction(action)
             self.actions[item.id] = action
+            if item.global_shortcut is not None:
+                stored_global = settings.global_shortcut(item.id)
+                default = item.global_shortcut if stored_global is None else stored_global
+                self.global_sequences[item.id] = QKeySequence(default)
             stored = settings.shortcut(item.id)
             self._apply(item, QKeySequence(item.shortcut if stored is None else stored))
         self.hold_filter = HoldKeyFilter(self)
 
     def _make_trigger(self, item: Command) -> Callable[[], None]:
         def trigger() -> None:
-            self.interrupt()
-            self.handlers[item.id]()
+            self.trigger(item.id, "key")
 
         return trigger
+
+    def trigger(self, command_id: str, via: str) -> None:
+        """Run a command as its key does: interrupt, then its handler. `via` is for the trace."""
+        self.interrupt()
+        self.ran.emit(command_id, via)
+        self.handlers[command_id]()
+
+    def press_global(self, command_id: str) -> None:
+        """A system-wide key went down: a hold command starts, any other runs."""
+        self.trigger(command_id, "system-wide key")
+
+    def release_global(self, command_id: str) -> None:
+        """A system-wide key came up: a hold command finishes (ask by voice hears the question)."""
+        release = self.release_handlers.get(command_id)
+        if release is not None:
+            release()
 
     def command(self, command_id: str) -> Command:
         for item in self.commands:
@@ -157,28 +196,50 @@ class CommandActions(QObject):
             keys = sequence.toString(QKeySequence.SequenceFormat.NativeText) or "no key"
             action.setText(f"{item.title.removesuffix(' (hold)')} (hold {keys})")
         else:
-            action.setShortcut(sequence)
+            extra = self.global_sequences.get(item.id, QKeySequence())
+            action.setShortcuts([key for key in (sequence, extra) if not key.isEmpty()])
 
     def shortcut(self, command_id: str) -> QKeySequence:
         return self.sequences[command_id]
 
+    def global_shortcut(self, command_id: str) -> QKeySequence:
+        """The system-wide key of a command (empty for none, and for commands that have none)."""
+        return self.global_sequences.get(command_id, QKeySequence())
+
+    def global_keys(self) -> dict[str, str]:
+        """Every system-wide key, command id -> portable text ("" for none), for the key grabber."""
+        return {
+            command_id: sequence.toString(QKeySequence.SequenceFormat.PortableText)
+            for command_id, sequence in self.global_sequences.items()
+        }
+
+    def keys_of(self, command_id: str) -> list[QKeySequence]:
+        """The window key and the system-wide key of a command, those that are set."""
+        keys = (self.sequences[command_id], self.global_shortcut(command_id))
+        return [key for key in keys if not key.isEmpty()]
+
     def owner_of(self, sequence: QKeySequence, ignore: str = "") -> str | None:
-        for command_id, existing in self.sequences.items():
-            if (
-                command_id != ignore
-                and not sequence.isEmpty()
-                and existing.matches(sequence) == (QKeySequence.SequenceMatch.ExactMatch)
-            ):
-                return command_id
+        if sequence.isEmpty():
+            return None
+        for command_id in self.sequences:
+            if command_id == ignore:
+                continue
+            for existing in self.keys_of(command_id):
+                if existing.matches(sequence) == QKeySequence.SequenceMatch.ExactMatch:
+                    return command_id
         return None
 
-    def check_shortcut(self, command_id: str, sequence: QKeySequence) -> None:
-        """Raise `ShortcutConflictError` if `sequence` cannot be given to `command_id`."""
+    def check_shortcut(self, command_id: str, sequence: QKeySequence, system_wide: bool = False) -> None:
+        """Raise `ShortcutConflictError` if `sequence` cannot be given to `command_id` (as its system-wide
+        key when `system_wide`): a reserved key, another command's key, or the command's own other key."""
         reason = reserved_reason(sequence)
         if reason is not None:
             raise ShortcutConflictError(
                 f"{reason}; choose another key, for example Control Shift and a letter."
             )
+        other_own = self.sequences[command_id] if system_wide else self.global_shortcut(command_id)
+        if not sequence.isEmpty() and other_own.matches(sequence) == QKeySequence.SequenceMatch.ExactMatch:
+            raise ShortcutConflictError("the window key and the system-wide key must differ.")
         owner = self.owner_of(sequence, ignore=command_id)
         if owner is not None:
             keys = sequence.toString(QKeySequence.SequenceFormat.NativeText)
@@ -193,15 +254,42 @@ class CommandActions(QObject):
         self._apply(self.command(command_id), sequence)
         self._settings.set_shortcut(command_id, sequence.toString(QKeySequence.SequenceFormat.PortableText))
 
-    def reset_shortcuts(self) -> None:
-        self.restore_shortcuts({item.id: QKeySequence(item.shortcut) for item in self.commands})
+    def set_global_shortcut(self, command_id: str, sequence: QKeySequence) -> None:
+        """Give a command a new system-wide key (empty: none), refusing conflicts and commands that have
+        no system-wide key, and persist it; the grabber takes it up from `global_keys_changed`."""
+        item = self.command(command_id)
+        if not item.global_key:
+            raise ShortcutConflictError(f"“{item.plain_title}” works only in the assistant's window.")
+        self.check_shortcut(command_id, sequence, system_wide=True)
+        self.global_sequences[command_id] = sequence
+        self._apply(item, self.sequences[command_id])
+        self._settings.set_global_shortcut(
+            command_id, sequence.toString(QKeySequence.SequenceFormat.PortableText)
+        )
+        self.global_keys_changed.emit()
 
-    def restore_shortcuts(self, sequences: dict[str, QKeySequence]) -> None:
-        """Give every command its key from `sequences` (taken earlier), and persist them."""
+    def reset_shortcuts(self) -> None:
+        self.restore_shortcuts(
+            {item.id: QKeySequence(item.shortcut) for item in self.commands},
+            {item.id: QKeySequence(item.global_shortcut or "") for item in self.commands if item.global_key},
+        )
+
+    def restore_shortcuts(
+        self, sequences: dict[str, QKeySequence], global_sequences: dict[str, QKeySequence] | None = None
+    ) -> None:
+        """Give every command its key from `sequences` (and its system-wide key from `global_sequences`),
+        taken earlier, and persist them."""
+        if global_sequences is not None:
+            for command_id, sequence in global_sequences.items():
+                self.global_sequences[command_id] = sequence
+                text = sequence.toString(QKeySequence.SequenceFormat.PortableText)
+                self._settings.set_global_shortcut(command_id, text)
         for item in self.commands:
             sequence = sequences[item.id]
             self._apply(item, sequence)
             self._settings.set_shortcut(item.id, sequence.toString(QKeySequence.SequenceFormat.PortableText))
+        if global_sequences is not None:
+            self.global_keys_changed.emit()
 
     def build_menus(self, menu_bar: QMenuBar) -> None:
         for name in self.menus:
@@ -212,11 +300,15 @@ class CommandActions(QObject):
                     menu.addAction(self.actions[item.id])
 
     def help_lines(self) -> list[str]:
-        """One line per command, as keyboard help says it."""
-        return [
-            f"{item.plain_title.rstrip('…')}: {spoken_keys(self.sequences[item.id])}. {item.description}"
-            for item in self.commands
-        ]
+        """One line per command, as keyboard help says it; a system-wide key comes after the window's."""
+        lines = []
+        for item in self.commands:
+            keys = spoken_keys(self.sequences[item.id])
+            anywhere = self.global_shortcut(item.id)
+            if not anywhere.isEmpty():
+                keys += f"; from any program: {spoken_keys(anywhere)}"
+            lines.append(f"{item.plain_title.rstrip('…')}: {keys}. {item.description}")
+        return lines
 
     def hold_commands(self) -> Iterable[Command]:
         return (item for item in self.commands if item.release_handler)
@@ -231,6 +323,7 @@ class HoldKeyFilter(QObject):
         super().__init__(actions)
         self._actions = actions
         self._held: str | None = None
+        self._held_code = -1  # the key (without modifiers) that started the hold
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
         kind = event.type()
@@ -241,12 +334,12 @@ class HoldKeyFilter(QObject):
         if kind == QEvent.Type.KeyPress:
             pressed = QKeySequence(QKeyCombination(event.modifiers(), Qt.Key(event.key())))
             for item in self._actions.hold_commands():
-                wanted = self._actions.shortcut(item.id)
-                if not wanted.isEmpty() and wanted.matches(pressed) == QKeySequence.SequenceMatch.ExactMatch:
-                    self._held = item.id
-                    self._actions.interrupt()
-                    self._actions.handlers[item.id]()
-                    return True
+                for wanted in self._actions.keys_of(item.id):
+                    if wanted.matches(pressed) == QKeySequence.SequenceMatch.ExactMatch:
+                        self._held = item.id
+                        self._held_code = int(wanted[0].key().value)  # type: ignore[index]  # stubs
+                        self._actions.trigger(item.id, "key")
+                        return True
             return False
         if self._held is not None and event.key() == self._held_key():
             held, self._held = self._held, None
@@ -255,8 +348,4 @@ class HoldKeyFilter(QObject):
         return False
 
     def _held_key(self) -> int:
-        assert self._held is not None
-        sequence = self._actions.shortcut(self._held)
-        if sequence.isEmpty():
-            return -1
-        return int(sequence[0].key().value)  # type: ignore[index]  # PySide stubs lack __getitem__
+        return self._held_code

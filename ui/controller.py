@@ -22,6 +22,8 @@ from ui.app_commands import AppCommands
 from ui.caption_commands import CaptionCommands
 from ui.command_table import COMMANDS, MENUS
 from ui.commands import CommandActions
+from ui.desktop_commands import DesktopCommands
+from ui.desktop_shell import DesktopShell
 from ui.main_window import MainWindow
 from ui.output import Output
 from ui.overlay import CaptionOverlay
@@ -60,10 +62,12 @@ class AppController(QObject):
             settings, self.output, self.jobs, self.window,
             on_settings_changed=self._on_settings_changed, on_model_downloaded=self._on_model_downloaded,
         )  # fmt: skip
-        handlers = [self.vision, self.captions, self.general]
+        self.desktop = DesktopCommands(self.session, self.output, self.jobs, self.window)
+        handlers = [self.vision, self.captions, self.general, self.desktop]
         self.actions = CommandActions(settings, COMMANDS, handlers, self.output.interrupt, self.window, MENUS)
         self.general.actions = self.actions
         self.actions.build_menus(self.window.menuBar())
+        self.shell = DesktopShell(settings, self.actions, self.output, self.streams, self.window)
         app = QApplication.instance()
         if app is not None:
             app.installEventFilter(self.actions.hold_filter)
@@ -87,12 +91,14 @@ class AppController(QObject):
             self.captions.start_transcript(config.transcript)
         if self.settings.get(Key.OVERLAY_AT_START):
             self.overlay.show()
+        self.shell.start()
 
     def _on_settings_changed(self) -> None:
         self.session.config = stored_config(self.settings).overridden_by(self.overrides)
         self.overlay.apply_settings()
         self.window.set_preview_visible(self.settings.get(Key.SHOW_PREVIEW))
         self.output.apply_settings()
+        self.shell.apply_settings()
         self.output.status("settings saved; new devices and models take effect when you restart that stream")
 
     def _on_model_downloaded(self) -> None:

@@ -2,7 +2,8 @@
 
 `Settings` wraps `QSettings`. Tests (and `--settings FILE`) point it at an ini file so they never touch the
 user's real settings. The settings dialog is built from `KEYS`, so adding a key here adds its control.
-Shortcut overrides live under `shortcuts/<command id>` and are read through `shortcut()`.
+Shortcut overrides live under `shortcuts/<command id>` and are read through `shortcut()`; system-wide
+keys under `global_shortcuts/<command id>` (`global_shortcut()`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ class Area(enum.Enum):
     NARRATION = "Narration"
     CAPTIONS = "Captions"
     APPEARANCE = "Appearance"
+    DESKTOP = "Desktop"
 
 
 SettingValue = TypeVar("SettingValue", str, int, float, bool)
@@ -160,6 +162,20 @@ class Key:
         choices=("bottom", "top", "remembered"),
     )
     SHOW_PREVIEW = KeySpec("appearance/show_preview", Area.APPEARANCE, True, "Show the camera preview")
+    START_HIDDEN = KeySpec(
+        "desktop/start_hidden",
+        Area.DESKTOP,
+        False,
+        "Start hidden (in the tray, or minimised without one)",
+        "the system-wide keys, the tray icon and `assistant send` still work",
+    )
+    START_AT_LOGIN = KeySpec(
+        "desktop/start_at_login",
+        Area.DESKTOP,
+        False,
+        "Start the assistant when I log in",
+        "adds or removes an entry in your desktop's autostart folder",
+    )
 
 
 KEYS: tuple[KeySpec[Any], ...] = tuple(value for value in vars(Key).values() if isinstance(value, KeySpec))
@@ -217,6 +233,14 @@ class Settings:
 
     def set_shortcut(self, command_id: str, sequence: str) -> None:
         self._store.setValue(f"shortcuts/{command_id}", sequence)
+
+    def global_shortcut(self, command_id: str) -> str | None:
+        """The user's system-wide key for a command ("" = none), or None when they never changed it."""
+        name = f"global_shortcuts/{command_id}"
+        return str(self._store.value(name) or "") if self._store.contains(name) else None
+
+    def set_global_shortcut(self, command_id: str, sequence: str) -> None:
+        self._store.setValue(f"global_shortcuts/{command_id}", sequence)
 
     def overlay_geometry(self) -> QByteArray | None:
         value = self._store.value(_OVERLAY_GEOMETRY)

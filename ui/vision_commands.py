@@ -127,14 +127,6 @@ class VisionCommands(QObject):
             return
         self._describe_image(screen.grabWindow(0).toImage(), "the screen")
 
-    def describe_window(self) -> None:
-        # Our shortcuts only fire while our own window is active, and Qt cannot see other programs'
-        # windows: until there is a global shortcut, describe the screen and say so.
-        self._output.status(
-            "describing the active window needs a system-wide shortcut; describing the whole screen"
-        )
-        self.describe_screen()
-
     def describe_clipboard(self) -> None:
         self._describe_image(QGuiApplication.clipboard().image(), "the clipboard")
 

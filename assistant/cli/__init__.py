@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "assistant.cli.voice",
     "assistant.cli.vision",
     "assistant.cli.app",
+    "assistant.cli.send",
 )
 
 

@@ -1,0 +1,159 @@
+"""The commands about the user's desktop rather than the camera: describe or read the window that has
+focus, and describe the screen around the mouse pointer.
+
+They are meant for the system-wide keys and `assistant send`, pressed while another program has focus.
+On X11 the active window is `_NET_ACTIVE_WINDOW` (`assistant.desktop.x11`), captured by Qt from the screen
+(the root window cropped to the window, so what overlaps it is what the user has in front of them); the
+result starts with the window's title, so the user hears which window it was ("Invoice.pdf — Document
+Viewer: …"). A Wayland desktop tells no program which window is active or lets it read the screen: there
+the Screenshot portal gives the whole screen where the desktop offers it, and otherwise a message says so.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+from collections.abc import Callable, Mapping
+
+from PySide6.QtCore import QObject, QRect
+from PySide6.QtGui import QGuiApplication
+
+from assistant.desktop.portal import SCREENSHOT, PortalError, portal_available, portal_screenshot
+from assistant.desktop.session import DesktopKind, desktop_kind
+from assistant.desktop.x11 import WindowInfo, X11Error, active_window, pointer_position
+from assistant.session import Result, ResultKind, Session
+from assistant.vision.image import Frame, load_image
+from ui.output import Output
+from ui.stream_workers import image_to_frame
+from ui.workers import JobRunner
+
+log = logging.getLogger("ui.desktop_commands")
+
+POINTER_REGION = (480, 320)
+"""Width and height of the screen area described around the mouse pointer."""
+ACTIVE_WINDOW = "the active window"
+AROUND_POINTER = "the area around the mouse pointer"
+
+Look = Callable[[Frame, str], Result]
+"""What to do with a picture: (frame, origin) -> result."""
+
+
+def titled(result: Result, title: str) -> Result:
+    """`result` said with the window it came from first: "Invoice.pdf — Document Viewer: No text found."."""
+    if not title:
+        return result
+    return dataclasses.replace(result, text=f"{title}: {result.text}", origin=title)
+
+
+class DesktopCommands(QObject):
+    def __init__(
+        self,
+        session: Session,
+        output: Output,
+        jobs: JobRunner,
+        parent: QObject,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._session = session
+        self._output = output
+        self._jobs = jobs
+        self._environ = os.environ if environ is None else environ
+
+    # -- the commands ---------------------------------------------------------------------------------
+
+    def describe_window(self) -> None:
+        session = self._session
+        self._look_at_window("describing", lambda frame, origin: session.describe(frame, "brief", origin))
+
+    def read_window(self) -> None:
+        session = self._session
+        self._look_at_window("reading", lambda frame, origin: session.read(frame, origin))
+
+    def describe_pointer(self) -> None:
+        session = self._session
+        if self._wayland():
+            self._show_message(
+                f"On this Wayland desktop {AROUND_POINTER} cannot be told apart from the rest."
+            )
+            return
+        try:
+            x, y = pointer_position(self._display())
+        except X11Error as error:
+            self._output.failed(str(error))
+            return
+        width, height = POINTER_REGION
+        frame = self._grab(QRect(x - width // 2, y - height // 2, width, height))
+        if frame is None:
+            return
+        self._submit(f"describing {AROUND_POINTER}", lambda: session.describe(frame, "brief", AROUND_POINTER))
+
+    # -- looking at a window --------------------------------------------------------------------------
+
+    def _look_at_window(self, verb: str, look: Look) -> None:
+        if self._wayland():
+            self._look_at_wayland_screen(verb, look)
+            return
+        try:
+            window = active_window(self._display())
+        except X11Error as error:
+            self._output.failed(str(error))
+            return
+        if window is None or window.width <= 0 or window.height <= 0:
+            self._show_message("No window has the focus.")
+            return
+        frame = self._grab(QRect(window.x, window.y, window.width, window.height))
+        if frame is not None:
+            self._submit(f"{verb} {_name(window)}", lambda: titled(look(frame, _name(window)), window.title))
+
+    def _look_at_wayland_screen(self, verb: str, look: Look) -> None:
+        def from_portal() -> Result:
+            if not portal_available(SCREENSHOT, self._environ):
+                return Result(
+                    "This Wayland desktop lets no program see the screen (it offers no screenshot portal), "
+                    "so the active window cannot be described or read. Describing the camera picture, "
+                    "the clipboard or a file still works.",
+                    ResultKind.MESSAGE,
+                    ACTIVE_WINDOW,
+                )
+            try:
+                frame = load_image(portal_screenshot())
+            except PortalError as error:
+                return Result(str(error), ResultKind.MESSAGE, ACTIVE_WINDOW)
+            # The desktop does not say which window is active: the whole screen, and the user is told.
+            return titled(look(frame, "the screen"), "The whole screen (Wayland does not say which window)")
+
+        self._submit(f"{verb} the screen through the desktop's screenshot portal", from_portal)
+
+    # -- helpers --------------------------------------------------------------------------------------
+
+    def _grab(self, area: QRect) -> Frame | None:
+        """The screen inside `area` (clipped to the screen), or None (said) when there is no picture."""
+        screen = QGuiApplication.primaryScreen()
+        if screen is None:
+            self._show_message("There is no screen to look at.")
+            return None
+        area = area.intersected(screen.geometry())
+        image = screen.grabWindow(0, area.x(), area.y(), area.width(), area.height()).toImage()
+        if image.isNull() or image.width() == 0:
+            self._show_message("The screen could not be captured.")
+            return None
+        return image_to_frame(image)
+
+    def _submit(self, what: str, work: Callable[[], Result]) -> None:
+        self._output.status(what)
+        self._jobs.submit(what, work, self._output.show, self._output.failed)
+
+    def _show_message(self, text: str) -> None:
+        self._output.show(Result(text, ResultKind.MESSAGE, ACTIVE_WINDOW))
+
+    def _display(self) -> str | None:
+        return self._environ.get("DISPLAY") or None
+
+    def _wayland(self) -> bool:
+        return desktop_kind(self._environ) is DesktopKind.WAYLAND
+
+
+def _name(window: WindowInfo) -> str:
+    return window.title or ACTIVE_WINDOW
