@@ -1,13 +1,13 @@
-"""The model server, for real: a `transformers serve` process on a tiny scripted SmolVLM
-(`tests/helpers/model_server.py`), reached through the `openai` client, with a fault-injecting proxy in
-front of it (`tests/helpers/fault_proxy.py`) for the faults the server cannot show by itself."""
+"""The model server, for real: a `transformers serve` process on a tiny scripted SmolVLM (the
+`model_server` fixture of `tests/helpers/model_server.py`), reached through the `openai` client, with a
+fault-injecting proxy in front of it (`tests/helpers/fault_proxy.py`) for the faults the server cannot
+show by itself."""
 
 from __future__ import annotations
 
 import json
 import logging
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,6 @@ from tests.helpers.model_server import (
     SCRIPT_SENTENCES,
     SCRIPT_TEXT,
     TransformersServer,
-    build_scripted_smolvlm,
     free_port,
 )
 from tests.helpers.tiny_models import build_smolvlm
@@ -32,19 +31,9 @@ from tests.helpers.tiny_models import build_smolvlm
 pytestmark = pytest.mark.timeout(240)
 
 
-@pytest.fixture(scope="module")
-def model_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TransformersServer]:
-    folder = build_scripted_smolvlm(tmp_path_factory.mktemp("scripted-smolvlm"))
-    log = tmp_path_factory.mktemp("serve") / "transformers-serve.log"
-    with TransformersServer(folder, log) as server:
-        yield server
-
-
 @pytest.fixture
-def proxy(model_server: TransformersServer) -> Iterator[FaultProxy]:
-    fault_proxy = FaultProxy(model_server.url).start()
-    yield fault_proxy
-    fault_proxy.stop()
+def proxy(fault_proxy: FaultProxy) -> FaultProxy:
+    return fault_proxy
 
 
 @pytest.fixture(scope="module")

@@ -95,12 +95,10 @@ def check_transport(
         return
     if address.host.lower() == "localhost" or is_private_address(address.host):
         return
-    try:
-        resolved = list(resolve(address.host))
-    except OSError as error:
-        raise ServerAddressError(
-            f"Cannot find the server {address.display} ({error.strerror or error}). Check the address."
-        ) from error
+    if _is_ip_literal(address.host):
+        resolved = [address.host]
+    else:
+        resolved = _resolved(address, resolve)
     if resolved and all(is_private_address(ip) for ip in resolved):
         return
     raise ServerAddressError(
@@ -108,3 +106,20 @@ def check_transport(
         "plain http:// would send them unencrypted. Use https://, or allow unencrypted connections "
         "(--allow-insecure, or the setting) if you trust every network in between."
     )
+
+
+def _is_ip_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return False
+    return True
+
+
+def _resolved(address: ServerAddress, resolve: Resolver) -> list[str]:
+    try:
+        return list(resolve(address.host))
+    except OSError as error:
+        raise ServerAddressError(
+            f"Cannot find the server {address.display} ({error.strerror or error}). Check the address."
+        ) from error

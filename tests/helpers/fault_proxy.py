@@ -40,6 +40,8 @@ class Fault:
     drop_after: int = -1
     garbage: bool = False
     require_key: str = ""
+    message: str = "The model crashed."
+    """The error message of a `status` answer."""
 
 
 class FaultProxy:
@@ -100,7 +102,7 @@ class FaultProxy:
             self._error(handler, 401, "Invalid API key.")
             return
         if fault.status:
-            self._error(handler, fault.status, "The model crashed.")
+            self._error(handler, fault.status, fault.message)
             return
         if fault.garbage:
             self._start_stream(handler)

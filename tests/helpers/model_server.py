@@ -17,6 +17,10 @@ Why the model is shaped this way:
 
 `TransformersServer` starts `transformers serve MODEL_FOLDER` on a free loopback port, waits until it
 answers `/health`, and stops it (SIGTERM, then SIGKILL) at the end.
+
+Fixtures (this module is a pytest plugin, see `tests/conftest.py`): `model_server`, one server for the
+whole run, started by the first test that asks for it; `fault_proxy`, a fresh `FaultProxy` in front of it
+for each test.
 """
 
 from __future__ import annotations
@@ -30,9 +34,14 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Any
+
+import pytest
+
+from tests.helpers.fault_proxy import FaultProxy
 
 SCRIPT = (
     "A red mug",
@@ -174,3 +183,20 @@ class TransformersServer:
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
         self.stop()
+
+
+@pytest.fixture(scope="session")
+def model_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TransformersServer]:
+    """A real `transformers serve` on the scripted tiny SmolVLM, for the whole test run."""
+    folder = build_scripted_smolvlm(tmp_path_factory.mktemp("scripted-smolvlm"))
+    log = tmp_path_factory.mktemp("serve") / "transformers-serve.log"
+    with TransformersServer(folder, log) as server:
+        yield server
+
+
+@pytest.fixture
+def fault_proxy(model_server: TransformersServer) -> Iterator[FaultProxy]:
+    """A `FaultProxy` in front of `model_server`, passing everything on until a test sets its fault."""
+    proxy = FaultProxy(model_server.url).start()
+    yield proxy
+    proxy.stop()
