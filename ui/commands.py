@@ -118,6 +118,7 @@ class CommandActions(QObject):
 
     ran = Signal(str, str)  # command id, how it was asked for ("key", "system-wide key", "send", "menu")
     global_keys_changed = Signal()  # a system-wide key was assigned, removed or restored
+    global_state_changed = Signal()  # `global_state` or `global_refused` changed (the grabber's answer)
 
     def __init__(
         self,

@@ -126,6 +126,7 @@ class GlobalKeys(QObject):
 
     def _set_state(self, text: str, announce: bool = False) -> None:
         self._actions.global_state = text
+        self._actions.global_state_changed.emit()
         if announce:
             self._output.status(text)
 

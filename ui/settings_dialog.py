@@ -34,7 +34,9 @@ from PySide6.QtWidgets import (
 )
 
 from ui.commands import CommandActions, ShortcutConflictError
+from ui.server_settings import ServerPanel
 from ui.settings import KEYS, Area, Key, KeySpec, Settings
+from ui.workers import JobRunner
 
 Tell = Callable[[str, bool], None]
 """Tells the user's screen reader something: (text, assertive)."""
@@ -93,8 +95,13 @@ def write_editor(widget: QWidget, value: Any) -> None:
         widget.setText(str(value))
 
 
+WHICH_KEYS = ("in the assistant's window", "from any program (system-wide)")
+
+
 class ShortcutEditor(QWidget):
-    """Pick a command, press its new key, Assign. Conflicts are refused with a spoken message."""
+    """Pick a command, press its new key, Assign. Conflicts are refused with a spoken message. "Which key"
+    chooses between the command's window key and its system-wide key; below the buttons, what this desktop
+    does with system-wide keys (and which another program holds) is written out."""
 
     def __init__(self, actions: CommandActions, tell: Tell | None) -> None:
         super().__init__()
@@ -118,6 +125,13 @@ class ShortcutEditor(QWidget):
         self.message = QLabel()
         self.message.setObjectName("shortcut_message")
         self.message.setWordWrap(True)
+        self.which = QComboBox()
+        self.which.setObjectName("shortcut_which")
+        self.which.addItems(list(WHICH_KEYS))
+        self.which.setAccessibleName("Which key to change")
+        self.global_state = QLabel()
+        self.global_state.setObjectName("global_keys_state")
+        self.global_state.setWordWrap(True)
         buttons = QHBoxLayout()
         for button in (self.assign, self.clear, self.reset):
             buttons.addWidget(button)
@@ -127,6 +141,11 @@ class ShortcutEditor(QWidget):
         label.setBuddy(self.commands)
         layout.addWidget(label)
         layout.addWidget(self.commands, 1)
+        which_label = QLabel("&Which key")
+        which_label.setAccessibleName("Which key")
+        which_label.setBuddy(self.which)
+        layout.addWidget(which_label)
+        layout.addWidget(self.which)
         key_label = QLabel("&New key (press it)")
         key_label.setAccessibleName("New key (press it)")
         key_label.setBuddy(self.key_edit)
@@ -134,6 +153,8 @@ class ShortcutEditor(QWidget):
         layout.addWidget(self.key_edit)
         layout.addLayout(buttons)
         layout.addWidget(self.message)
+        layout.addWidget(self.global_state)
+        actions.global_state_changed.connect(self.refresh)
         self.assign.clicked.connect(self._on_assign_clicked)
         self.clear.clicked.connect(lambda: self._set(QKeySequence()))
         self.reset.clicked.connect(self._on_reset_clicked)
@@ -143,12 +164,18 @@ class ShortcutEditor(QWidget):
     def refresh(self) -> None:
         row = self.commands.currentRow()
         self.commands.clear()
+        native = QKeySequence.SequenceFormat.NativeText
         for item in self._actions.commands:
-            keys = (
-                self._actions.shortcut(item.id).toString(QKeySequence.SequenceFormat.NativeText) or "no key"
-            )
+            keys = self._actions.shortcut(item.id).toString(native) or "no key"
+            if item.global_key:
+                anywhere = self._actions.global_shortcut(item.id).toString(native) or "no key"
+                keys += f"; from any program: {anywhere}"
+                refused = self._actions.global_refused.get(item.id)
+                if refused:
+                    keys += f" (does not work: {refused})"
             self.commands.addItem(f"{item.plain_title}: {keys}")
         self.commands.setCurrentRow(max(0, row))
+        self.global_state.setText(self._actions.global_state)
 
     def _say(self, text: str, assertive: bool = False) -> None:
         self.message.setText(text)
@@ -157,14 +184,18 @@ class ShortcutEditor(QWidget):
 
     def _set(self, sequence: QKeySequence) -> bool:
         item = self._actions.commands[max(0, self.commands.currentRow())]
+        system_wide = self.which.currentIndex() == 1
         try:
-            self._actions.set_shortcut(item.id, sequence)
+            if system_wide:
+                self._actions.set_global_shortcut(item.id, sequence)
+            else:
+                self._actions.set_shortcut(item.id, sequence)
         except ShortcutConflictError as error:
             self._say(f"Not changed: {error}", assertive=True)
             return False
         self.refresh()
         keys = sequence.toString(QKeySequence.SequenceFormat.NativeText) or "no key"
-        self._say(f"{item.plain_title} is now {keys}.")
+        self._say(f"{item.plain_title} is now {keys}{' from any program' if system_wide else ''}.")
         return True
 
     def _on_assign_clicked(self) -> None:
@@ -188,6 +219,7 @@ class SettingsDialog(QDialog):
         tell: Tell | None = None,
         download: Callable[[str], None] | None = None,
         parent: QWidget | None = None,
+        jobs: JobRunner | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("settings_dialog")
@@ -197,6 +229,7 @@ class SettingsDialog(QDialog):
         self.editors: dict[KeySpec[Any], QWidget] = {}
         self._actions = actions
         self._keys_when_opened = dict(actions.sequences)
+        self._global_keys_when_opened = dict(actions.global_sequences)
         self.tabs = QTabWidget()
         self.tabs.setAccessibleName("Settings pages")
         # Every page tab fits: no "Scroll Right" button in the Tab order.
@@ -222,6 +255,8 @@ class SettingsDialog(QDialog):
                     form.addRow(f"{key.label}:", editor)
             if area is Area.MODELS:
                 self._add_download_row(form, download)
+            if area is Area.SERVER:
+                self.server = ServerPanel(form, self.editors, settings, jobs, tell, self)
             self.tabs.addTab(page, area.value)
         self.shortcuts = ShortcutEditor(actions, tell)
         self.tabs.addTab(self.shortcuts, "Shortcuts")
@@ -242,7 +277,9 @@ class SettingsDialog(QDialog):
         for key, editor in self.editors.items():
             write_editor(editor, self._settings.get(key))
         self._keys_when_opened = dict(self._actions.sequences)
+        self._global_keys_when_opened = dict(self._actions.global_sequences)
         self.shortcuts.refresh()
+        self.server.refresh()
 
     def _add_download_row(self, form: QFormLayout, download: Callable[[str], None] | None) -> None:
         self.download_button = QPushButton("&Download the scene model")
@@ -267,11 +304,13 @@ class SettingsDialog(QDialog):
         self.download_progress.setValue(1 if ok else 0)
 
     def accept(self) -> None:
+        if not self.server.ready_to_save(self.accept):
+            return  # an address to fix, or the question about sending pictures is open
         for key, editor in self.editors.items():
             self._settings.set(key, read_editor(editor))
         self._settings.sync()
         super().accept()
 
     def reject(self) -> None:
-        self._actions.restore_shortcuts(self._keys_when_opened)
+        self._actions.restore_shortcuts(self._keys_when_opened, self._global_keys_when_opened)
         super().reject()

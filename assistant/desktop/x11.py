@@ -31,8 +31,9 @@ from assistant.errors import AssistantError
 
 log = logging.getLogger("assistant.desktop.x11")
 
-REPEAT_WINDOW_S = 0.04
-"""A release followed this soon by a press of the same key at the same server time is auto-repeat."""
+REPEAT_WINDOW_S = 0.015
+"""A release followed this soon by a press of the same key at the same server time is auto-repeat (X
+sends the two together; a person cannot press a key again this fast)."""
 HELD_ELSEWHERE = "another program already uses it"
 
 
@@ -224,11 +225,15 @@ class GlobalKeyListener:
         from Xlib import X
 
         keycode = int(event.detail) if event.type in (X.KeyPress, X.KeyRelease) else 0
+        log.debug("x11: event %s key %s state %s time %s", event.type, keycode, getattr(event, "state", None),
+                  getattr(event, "time", None))
         if event.type == X.KeyPress:
-            pending = self._release_pending.get(keycode)
-            if pending is not None and pending[1] == event.time:
-                del self._release_pending[keycode]  # auto-repeat: the key never came up
-                return
+            pending = self._release_pending.pop(keycode, None)
+            if pending is not None:
+                if pending[1] == event.time:
+                    return  # auto-repeat: the key never came up
+                self._down.pop(keycode, None)  # a quick second press: the first one did end
+                on_key(KeyEvent(pending[0], False, time.time()))
             if keycode in self._down:
                 return  # a repeat without a release (detectable auto-repeat)
             modifiers = int(event.state) & ~self._ignored_masks & 0xFF
