@@ -7,7 +7,8 @@ nothing to the app:
   `{"event": ..., "wall": <time.time()>, ...}`. Events: `exposed` (the window is on screen; `window` is
   its native window id), `status` (a status line, `text`), `caption` (the last final caption line in the
   window, `text`, each time it changes: it grows as finals join it; `line` is its number),
-  `description` (a description or answer shown, `text`), and `shutdown` (the window closed and the
+  `description` (a description or answer shown, `text`), `command` (a command ran: its `id`, and `via`:
+  "key", "system-wide key" or "send"), and `shutdown` (the window closed and the
   controller stopped everything: the `seconds` it took; `streams_running`, the stream threads still
   running; `jobs_running`, the one-off jobs still running; `python_threads`, the threads Python started
   that are still alive; `os_threads`, the names of every thread of the process, Qt's and the native
@@ -56,6 +57,7 @@ class Trace(QObject):
         self._exposed = False
         self._watching_handle = False
         controller.description_ready.connect(self._on_description_ready)
+        controller.actions.ran.connect(self._on_command_ran)
         self._window.statusBar().messageChanged.connect(self._on_status_changed)
         self._window.caption_view.textChanged.connect(self._on_captions_changed)
         # After the controller's own connection, so this runs once it has stopped everything.
@@ -98,6 +100,9 @@ class Trace(QObject):
 
     def _on_description_ready(self, text: str) -> None:
         self.write("description", text=text)
+
+    def _on_command_ran(self, command_id: str, via: str) -> None:
+        self.write("command", id=command_id, via=via)
 
     def _on_status_changed(self, message: str) -> None:
         if message:
