@@ -126,3 +126,41 @@ class DesktopSession:
         for service in reversed(self.services):
             service.stop()
         self.services.clear()
+
+
+def client_windows(display: str) -> dict[int, str]:
+    """The programs' windows the window manager manages (`_NET_CLIENT_LIST`): id -> title."""
+    from assistant.desktop.x11 import _title, open_display
+
+    connection = open_display(display)
+    try:
+        root = connection.screen().root
+        clients = root.get_full_property(connection.intern_atom("_NET_CLIENT_LIST"), 0)
+        ids = [int(window) for window in clients.value] if clients is not None else []
+        return {
+            window: _title(connection, connection.create_resource_object("window", window)) for window in ids
+        }
+    finally:
+        connection.close()
+
+
+def activate(display: str, window: int) -> None:
+    """Ask the window manager to give `window` the focus, as a click or a pager would (EWMH
+    `_NET_ACTIVE_WINDOW` request)."""
+    from Xlib import X
+    from Xlib.protocol import event
+
+    from assistant.desktop.x11 import open_display
+
+    connection = open_display(display)
+    try:
+        root = connection.screen().root
+        target = connection.create_resource_object("window", window)
+        message = event.ClientMessage(
+            window=target, client_type=connection.intern_atom("_NET_ACTIVE_WINDOW"),
+            data=(32, [2, X.CurrentTime, 0, 0, 0]),
+        )  # fmt: skip
+        root.send_event(message, event_mask=X.SubstructureRedirectMask | X.SubstructureNotifyMask)
+        connection.sync()
+    finally:
+        connection.close()
