@@ -12,7 +12,7 @@ import pytest
 if TYPE_CHECKING:
     from assistant.vision.image import Frame
 
-pytest_plugins = ("tests.helpers.pulse", "tests.helpers.model_server")
+pytest_plugins = ("tests.helpers.pulse", "tests.helpers.model_server", "tests.helpers.secret_service")
 
 # Qt must never look for a real display in tests; offscreen needs no system packages.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")

@@ -1,12 +1,12 @@
-"""The model server's API key: kept in a real Secret Service (GNOME Keyring on a private D-Bus session,
-`tests/helpers/secret_service.py`), sent to the server, and nowhere else: not in logs, errors or `repr`."""
+"""The model server's API key: kept in a real Secret Service (GNOME Keyring on a private D-Bus session, the
+`secret_service` fixture of `tests/helpers/secret_service.py`), sent to the server, and nowhere else: not
+in logs, errors or `repr`."""
 
 from __future__ import annotations
 
 import logging
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -16,33 +16,11 @@ from assistant.remote.describer import RemoteDescriber, ServerSettings
 from assistant.remote.errors import ServerRefusedError
 from assistant.session import Config, Session
 from tests.helpers.fault_proxy import Fault, FaultProxy
-from tests.helpers.secret_service import private_secret_service
 
 KEY = "sk-test-4f9a1c0e7b2d"
 HOST = "gpu-box.lan:8000"
 
 pytestmark = pytest.mark.timeout(120)
-
-
-@pytest.fixture(scope="module")
-def secret_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    with private_secret_service(tmp_path_factory.mktemp("secret-service")) as env:
-        yield env
-
-
-@pytest.fixture
-def keyring_here(secret_service: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """This process's keyring pointed at the private Secret Service (the backend a Linux desktop picks)."""
-    import keyring
-    from keyring.backends import SecretService
-
-    for name in ("DBUS_SESSION_BUS_ADDRESS", "HOME", "XDG_RUNTIME_DIR", "XDG_DATA_HOME"):
-        monkeypatch.setenv(name, secret_service[name])
-    monkeypatch.delenv("ASSISTANT_SERVER_KEY", raising=False)
-    previous = keyring.get_keyring()
-    keyring.set_keyring(SecretService.Keyring())
-    yield
-    keyring.set_keyring(previous)
 
 
 def _python(code: str, env: dict[str, str]) -> str:

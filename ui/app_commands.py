@@ -64,7 +64,12 @@ class AppCommands(QObject):
         assert self.actions is not None
         if self.settings_dialog is None:
             self.settings_dialog = SettingsDialog(
-                self._settings, self.actions, self._output.note, self._download_model, self._window
+                self._settings,
+                self.actions,
+                self._output.note,
+                self._download_model,
+                self._window,
+                jobs=self._jobs,
             )
             self.settings_dialog.accepted.connect(self._on_settings_changed)
         else:

@@ -221,10 +221,16 @@ class Output(QObject):
             self.speech.interrupt()
 
     def show(self, result: Result) -> None:
-        """A command's result: in the description view and its history, and said."""
+        """A command's result: in the description view and its history, and said. Why the model server
+        did not answer (`Result.notice`) comes first; a server's answer that was said sentence by
+        sentence as it streamed in (`Result.spoken`) is not said again."""
         self.last_result = result.text
+        if result.notice:
+            self.status(result.notice, announce=False)
+            self.speak(result.notice, Priority.NEXT)
         self._window.show_description(result.text)
-        self.speak(result.text, result.priority)
+        if not result.spoken:
+            self.speak(result.text, result.priority)
         self.description_ready.emit(result.text)
 
     def failed(self, message: str) -> None:

@@ -32,6 +32,7 @@ class Area(enum.Enum):
     CAPTIONS = "Captions"
     APPEARANCE = "Appearance"
     DESKTOP = "Desktop"
+    SERVER = "Model server"
 
 
 SettingValue = TypeVar("SettingValue", str, int, float, bool)
@@ -176,6 +177,48 @@ class Key:
         "Start the assistant when I log in",
         "adds or removes an entry in your desktop's autostart folder",
     )
+    SERVER_ENABLED = KeySpec(
+        "server/enabled",
+        Area.SERVER,
+        False,
+        "Use a model server for detailed descriptions, questions and reading",
+        "pictures you ask about go to the server; brief descriptions, narration and captions stay here",
+    )
+    SERVER_URL = KeySpec(
+        "server/url",
+        Area.SERVER,
+        "",
+        "Server address",
+        "an OpenAI-compatible server (vLLM, Ollama, llama.cpp, transformers serve), e.g. http://192.168.1.20:8000",
+    )
+    SERVER_MODEL = KeySpec(
+        "server/model", Area.SERVER, "", "Server model", "empty: the first model the server offers"
+    )
+    SERVER_TIMEOUT = KeySpec(
+        "server/timeout",
+        Area.SERVER,
+        8.0,
+        "Wait for the server's first words (s)",
+        "after this the on-device model answers, and you hear why",
+        minimum=1.0,
+        maximum=120.0,
+        step=1.0,
+    )
+    SERVER_IMAGE_SIZE = KeySpec(
+        "server/image_size",
+        Area.SERVER,
+        768,
+        "Picture size sent (pixels, long side)",
+        minimum=256,
+        maximum=4096,
+        step=64,
+    )
+    SERVER_ALLOW_INSECURE = KeySpec(
+        "server/allow_insecure",
+        Area.SERVER,
+        False,
+        "Allow unencrypted http:// to a server outside this computer and network",
+    )
 
 
 KEYS: tuple[KeySpec[Any], ...] = tuple(value for value in vars(Key).values() if isinstance(value, KeySpec))
@@ -184,6 +227,8 @@ KEYS: tuple[KeySpec[Any], ...] = tuple(value for value in vars(Key).values() if 
 # Window geometry is state, not a choice the user makes in the dialog, so it is not a `Key`.
 _OVERLAY_GEOMETRY = "state/overlay_geometry"
 _WINDOW_GEOMETRY = "state/window_geometry"
+# The server host the user agreed to send pictures to (`ui.server_settings` asks): state, not a choice.
+_SERVER_CONSENT = "state/server_consent"
 
 
 def _coerce(raw: Any, default: SettingValue) -> SettingValue:
@@ -256,6 +301,13 @@ class Settings:
     def set_window_geometry(self, geometry: QByteArray) -> None:
         self._store.setValue(_WINDOW_GEOMETRY, geometry)
 
+    def server_consent(self) -> str:
+        """The host the user agreed to send pictures to; "" for none."""
+        return str(self._store.value(_SERVER_CONSENT) or "")
+
+    def set_server_consent(self, host: str) -> None:
+        self._store.setValue(_SERVER_CONSENT, host)
+
     def sync(self) -> None:
         self._store.sync()
 
@@ -277,4 +329,25 @@ def stored_config(settings: Settings) -> Config:
             stable_seconds=settings.get(Key.NARRATION_STABLE),
             min_gap_seconds=settings.get(Key.NARRATION_GAP),
         ),
+        server_url=server_in_use(settings),
+        server_model=settings.get(Key.SERVER_MODEL),
+        server_timeout=settings.get(Key.SERVER_TIMEOUT),
+        server_image_size=settings.get(Key.SERVER_IMAGE_SIZE),
+        server_allow_insecure=settings.get(Key.SERVER_ALLOW_INSECURE),
     )
+
+
+def server_in_use(settings: Settings) -> str:
+    """The server address when the server is on and the user agreed to send pictures to its host;
+    "" otherwise (then nothing connects anywhere)."""
+    from assistant.remote.address import parse_server_url
+    from assistant.remote.errors import ServerAddressError
+
+    url = settings.get(Key.SERVER_URL)
+    if not settings.get(Key.SERVER_ENABLED) or not url:
+        return ""
+    try:
+        host = parse_server_url(url).display
+    except ServerAddressError:
+        return ""
+    return url if host == settings.server_consent() else ""

@@ -2,13 +2,16 @@
 
 Each command takes a picture (the camera's newest frame, the screen, the clipboard, a file) on the GUI
 thread, then hands the slow part to `Session` in a one-off job; the result comes back to `Output`.
+When a model server answers, the status says the picture is being sent and to which host, and each
+sentence of its streamed answer comes back as a queued signal and is said at once (a newer command
+drops the rest of an older one's).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QGuiApplication, QImage
 from PySide6.QtWidgets import QFileDialog
 
@@ -25,6 +28,9 @@ from ui.workers import JobRunner, Streams
 
 
 class VisionCommands(QObject):
+    streamed = Signal(str)  # a server's sentence was said (for tests and the trace)
+    _sentence = Signal(int, str)  # (command number, sentence), from a job's thread
+
     def __init__(
         self,
         session: Session,
@@ -41,7 +47,9 @@ class VisionCommands(QObject):
         self._streams = streams
         self._frames = frames
         self._window = window
+        self._command = 0
         window.question_asked.connect(self._on_question_asked)
+        self._sentence.connect(self._on_sentence)
 
     # -- models and the camera ------------------------------------------------------------------------
 
@@ -75,9 +83,23 @@ class VisionCommands(QObject):
 
     # -- one-off looks --------------------------------------------------------------------------------
 
-    def _run(self, what: str, look: Callable[[], Result]) -> None:
-        self._output.status(what)
+    def _run(self, what: str, look: Callable[[], Result], command: str = "") -> None:
+        """Run `look` as a job. `command` ("describe-detailed", "ask", "read") names a look the model
+        server may answer: the status then says where the picture goes."""
+        host = self._session.server_host_for(command) if command else None
+        self._output.status(f"sending the picture to {host}: {what}" if host else what)
         self._jobs.submit(what, look, self._output.show, self._output.failed)
+
+    def _streamer(self) -> Callable[[str], None]:
+        """The `on_sentence` of a new command; its sentences are said only while it is the newest."""
+        self._command += 1
+        command = self._command
+        return lambda sentence: self._sentence.emit(command, sentence)
+
+    def _on_sentence(self, command: int, sentence: str) -> None:
+        if command == self._command:
+            self._output.speak(sentence, Priority.NEXT)
+            self.streamed.emit(sentence)
 
     def _camera_frame(self) -> Frame | None:
         frame = self._frames.peek()
@@ -86,8 +108,12 @@ class VisionCommands(QObject):
         return frame
 
     def _describe(self, frame: Frame, detail: Detail, origin: str) -> None:
-        session = self._session
-        self._run(f"describing {origin}", lambda: session.describe(frame, detail, origin))
+        session, said = self._session, self._streamer()
+        self._run(
+            f"describing {origin}",
+            lambda: session.describe(frame, detail, origin, on_sentence=said),
+            f"describe-{detail}",
+        )
 
     def describe_now(self) -> None:
         frame = self._camera_frame()
@@ -102,8 +128,8 @@ class VisionCommands(QObject):
     def read_text(self) -> None:
         frame = self._camera_frame()
         if frame is not None:
-            session = self._session
-            self._run("reading text", lambda: session.read(frame))
+            session, said = self._session, self._streamer()
+            self._run("reading text", lambda: session.read(frame, on_sentence=said), "read")
 
     def ask_typed(self) -> None:
         self._window.focus_question()
@@ -111,8 +137,8 @@ class VisionCommands(QObject):
     def _on_question_asked(self, question: str) -> None:
         frame = self._camera_frame()
         if frame is not None:
-            session = self._session
-            self._run(f"asking: {question}", lambda: session.ask(frame, question))
+            session, said = self._session, self._streamer()
+            self._run(f"asking: {question}", lambda: session.ask(frame, question, on_sentence=said), "ask")
 
     def _describe_image(self, image: QImage, origin: str) -> None:
         if image.isNull():

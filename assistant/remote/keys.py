@@ -35,12 +35,13 @@ def stored_key(host: str) -> str | None:
     """The keyring's key for `host`; None when there is none or no keyring to ask."""
     try:
         import keyring
-        from keyring.errors import KeyringError
     except ImportError:
         return None
     try:
         return keyring.get_password(SERVICE, host) or None
-    except KeyringError as error:
+    # Backends raise their own errors besides KeyringError (secretstorage's "no D-Bus session", jeepney's
+    # connection errors): any of them means there is no key to be had.
+    except Exception as error:  # noqa: BLE001 - see above
         log.info("keys: no keyring to read the server key from (%s)", type(error).__name__)
         return None
 
@@ -52,14 +53,13 @@ def store_key(host: str, key: str) -> None:
         return
     try:
         import keyring
-        from keyring.errors import KeyringError
     except ImportError as error:
         raise KeyStoreError(
             f"Cannot store the key: the keyring package is missing. Set {ENV_KEY} instead."
         ) from error
     try:
         keyring.set_password(SERVICE, host, key)
-    except KeyringError as error:
+    except Exception as error:  # noqa: BLE001 - backends raise their own errors besides KeyringError
         raise KeyStoreError(
             f"Cannot store the key in the system keyring ({type(error).__name__}). Unlock or install a "
             f"keyring (GNOME Keyring, KWallet), or set {ENV_KEY} instead."
@@ -71,14 +71,14 @@ def delete_key(host: str) -> None:
     """Forget the key for `host`; nothing happens when there is none."""
     try:
         import keyring
-        from keyring.errors import KeyringError, PasswordDeleteError
+        from keyring.errors import PasswordDeleteError
     except ImportError:
         return
     try:
         keyring.delete_password(SERVICE, host)
     except PasswordDeleteError:
         return
-    except KeyringError as error:
+    except Exception as error:  # noqa: BLE001 - backends raise their own errors besides KeyringError
         raise KeyStoreError(
             f"Cannot remove the key from the system keyring ({type(error).__name__})."
         ) from None

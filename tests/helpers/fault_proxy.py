@@ -16,7 +16,6 @@ from __future__ import annotations
 import http.client
 import json
 import threading
-import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -55,6 +54,7 @@ class FaultProxy:
         self.requests = 0
         self.events_sent = 0
         """Server-sent events passed on so far, over all requests."""
+        self._stopping = threading.Event()  # cuts the faults' delays short when the proxy stops
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -82,6 +82,7 @@ class FaultProxy:
         return self
 
     def stop(self) -> None:
+        self._stopping.set()
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
@@ -95,8 +96,8 @@ class FaultProxy:
         length = int(handler.headers.get("Content-Length") or 0)
         body = handler.rfile.read(length) if length else b""
         self.bodies.append(body)
-        if fault.delay_first and method == "POST":
-            time.sleep(fault.delay_first)
+        if fault.delay_first and method == "POST" and self._stopping.wait(fault.delay_first):
+            return
         authorization = handler.headers.get("Authorization", "")
         if fault.require_key and authorization != f"Bearer {fault.require_key}":
             self._error(handler, 401, "Invalid API key.")
@@ -111,42 +112,54 @@ class FaultProxy:
             return
         upstream = http.client.HTTPConnection(self.upstream_host, self.upstream_port, timeout=60)
         try:
-            headers = {"Content-Type": handler.headers.get("Content-Type", "application/json")}
-            upstream.request(method, handler.path, body=body or None, headers=headers)
-            response = upstream.getresponse()
-            if "text/event-stream" not in response.getheader("Content-Type", ""):
-                data = response.read()
-                handler.send_response(response.status)
-                handler.send_header("Content-Type", response.getheader("Content-Type", "application/json"))
-                handler.send_header("Content-Length", str(len(data)))
-                handler.end_headers()
-                handler.wfile.write(data)
-                return
-            self._start_stream(handler, response.status)
-            sent = 0
-            event = b""
-            while True:
-                line = response.readline()
-                if not line:
-                    break
-                event += line
-                if line.strip():
-                    continue
-                if sent == fault.drop_after:
-                    # Cut the connection without the chunked stream's last chunk: a broken answer.
-                    handler.close_connection = True
-                    handler.wfile.flush()
-                    handler.connection.shutdown(2)
-                    return
-                if fault.delay_each:
-                    time.sleep(fault.delay_each)
-                self._chunk(handler, event)
-                sent += 1
-                self.events_sent += 1
-                event = b""
-            self._chunk(handler, b"")
+            self._forward(handler, method, body, upstream, fault)
+        except OSError:
+            return  # the client or the server went away: nothing left to pass on
         finally:
             upstream.close()
+
+    def _forward(
+        self,
+        handler: BaseHTTPRequestHandler,
+        method: str,
+        body: bytes,
+        upstream: http.client.HTTPConnection,
+        fault: Fault,
+    ) -> None:
+        headers = {"Content-Type": handler.headers.get("Content-Type", "application/json")}
+        upstream.request(method, handler.path, body=body or None, headers=headers)
+        response = upstream.getresponse()
+        if "text/event-stream" not in response.getheader("Content-Type", ""):
+            data = response.read()
+            handler.send_response(response.status)
+            handler.send_header("Content-Type", response.getheader("Content-Type", "application/json"))
+            handler.send_header("Content-Length", str(len(data)))
+            handler.end_headers()
+            handler.wfile.write(data)
+            return
+        self._start_stream(handler, response.status)
+        sent = 0
+        event = b""
+        while True:
+            line = response.readline()
+            if not line:
+                break
+            event += line
+            if line.strip():
+                continue
+            if sent == fault.drop_after:
+                # Cut the connection without the chunked stream's last chunk: a broken answer.
+                handler.close_connection = True
+                handler.wfile.flush()
+                handler.connection.shutdown(2)
+                return
+            if fault.delay_each and self._stopping.wait(fault.delay_each):
+                return
+            self._chunk(handler, event)
+            sent += 1
+            self.events_sent += 1
+            event = b""
+        self._chunk(handler, b"")
 
     @staticmethod
     def _error(handler: BaseHTTPRequestHandler, status: int, message: str) -> None:

@@ -6,6 +6,9 @@ and `jeepney`) runs for real without touching the user's keyring.
 `XDG_RUNTIME_DIR`, `XDG_DATA_HOME`) a process needs to use it, and stops both daemons (by their own
 process ids) at the end. Skips the test when `dbus-daemon` or `gnome-keyring-daemon` is not installed
 (`scripts/setup.sh --test` installs them).
+
+Fixtures (this module is a pytest plugin, see `tests/conftest.py`): `secret_service`, that environment,
+one service for the whole run; `keyring_here`, this process's `keyring` pointed at it for one test.
 """
 
 from __future__ import annotations
@@ -92,3 +95,24 @@ def private_secret_service(folder: Path) -> Iterator[dict[str, str]]:
                     process.wait(timeout=5)
         if bus.stdout is not None:
             bus.stdout.close()
+
+
+@pytest.fixture(scope="session")
+def secret_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    with private_secret_service(tmp_path_factory.mktemp("secret-service")) as env:
+        yield env
+
+
+@pytest.fixture
+def keyring_here(secret_service: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """This process's keyring pointed at the private Secret Service (the backend a Linux desktop picks)."""
+    import keyring
+    from keyring.backends import SecretService
+
+    for name in ("DBUS_SESSION_BUS_ADDRESS", "HOME", "XDG_RUNTIME_DIR", "XDG_DATA_HOME"):
+        monkeypatch.setenv(name, secret_service[name])
+    monkeypatch.delenv("ASSISTANT_SERVER_KEY", raising=False)
+    previous = keyring.get_keyring()
+    keyring.set_keyring(SecretService.Keyring())
+    yield
+    keyring.set_keyring(previous)
