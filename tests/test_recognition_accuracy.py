@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from assistant.speech.engines import SpeechRecognizer, load_recognizer
-from assistant.speech.evaluation import SpeechClip, assign_to_spans, build_stream, load_clips, word_error_rate
+from assistant.speech.evaluation import SpeechClip, build_stream, load_clips, word_error_rate
 from assistant.speech.live import build_transcriber
 from assistant.speech.types import CaptionEvent
-from tests.helpers.speech import feed
+from tests.helpers.speech import caption_wer, feed
 
 pytestmark = pytest.mark.slow
 
@@ -44,8 +44,7 @@ def streamed_wer(recognizer: SpeechRecognizer, clips: list[SpeechClip]) -> float
     stream = build_stream(clips, gap_seconds=1.0)
     transcriber = build_transcriber(recognizer)
     events: list[CaptionEvent] = feed(transcriber, stream.audio) + transcriber.finish()
-    finals = [(e.start, e.end, e.text) for e in events if e.kind == "final" and e.text]
-    return word_error_rate(stream.references, assign_to_spans(stream, finals))
+    return caption_wer(stream, events)
 
 
 def test_faster_whisper_offline_wer(faster_whisper: SpeechRecognizer, clips: list[SpeechClip]) -> None:

@@ -1,5 +1,10 @@
 """The streaming transcriber with the real tiny.en model: partial then final captions, quick
-finalisation at a pause, no text from silence or noise, bounded work when it falls behind."""
+finalisation at a pause, no text from silence or noise, bounded work when it falls behind.
+
+The speech is espeak-ng's, and CTranslate2 picks different kernels on different CPUs (Intel, AMD EPYC),
+so tiny.en does not hear exactly the same words everywhere: tests check behaviour, and the words only
+through a word error rate with a margin (measured here: 7.5 % on the three sentences).
+"""
 
 from __future__ import annotations
 
@@ -8,13 +13,21 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from assistant.audio.source import SAMPLE_RATE
 from assistant.audio.sources import load_audio_file
 from assistant.speech.engines import SpeechRecognizer, Transcription, load_recognizer
-from assistant.speech.evaluation import normalise_text
+from assistant.speech.evaluation import SpeechClip, Stream, build_stream, normalise_text, word_error_rate
 from assistant.speech.live import build_transcriber
 from assistant.speech.streaming import StreamingTranscriber
-from assistant.speech.types import Word
-from tests.helpers.speech import espeak_wav, feed, final_text, silence
+from assistant.speech.types import CaptionEvent, Word
+from tests.helpers.speech import caption_wer, espeak_wav, feed, final_text, silence
+
+SENTENCES = (
+    "The library opens at nine in the morning and closes at six in the evening.",
+    "Please remember to bring your passport and two photographs to the appointment.",
+    "The next train to the airport leaves from platform four in ten minutes.",
+)
+MAX_WER = 0.25  # final captions against the sentences; measured 7.5 % (one sentence at 20 %)
 
 
 @pytest.fixture(scope="module")
@@ -28,36 +41,51 @@ def transcriber(recognizer: SpeechRecognizer) -> StreamingTranscriber:
 
 
 @pytest.fixture(scope="module")
-def sentence(tmp_path_factory: pytest.TempPathFactory) -> np.ndarray:
-    path = tmp_path_factory.mktemp("speech") / "sentence.wav"
-    espeak_wav("The library opens at nine in the morning and closes at six in the evening.", path)
-    return load_audio_file(path)
+def speech(tmp_path_factory: pytest.TempPathFactory) -> Stream:
+    """The three sentences, 1 s of silence before, between and after them."""
+    folder = tmp_path_factory.mktemp("speech")
+    clips = []
+    for number, text in enumerate(SENTENCES):
+        path = espeak_wav(text, folder / f"sentence{number}.wav")
+        clips.append(SpeechClip(path, text, load_audio_file(path)))
+    return build_stream(clips, gap_seconds=1.0)
+
+
+def shown_partial(events: list[CaptionEvent]) -> str:
+    """The partial text a screen shows after `events`: a partial replaces the partial before it, and a
+    final replaces the partial that covered its words."""
+    shown = ""
+    for event in events:
+        shown = event.text if event.kind == "partial" else ""
+    return shown
 
 
 def test_partial_caption_comes_first_and_is_replaced_by_final_text(
-    transcriber: StreamingTranscriber, sentence: np.ndarray
+    transcriber: StreamingTranscriber, speech: Stream
 ) -> None:
-    events = feed(transcriber, np.concatenate([silence(0.5), sentence, silence(1.0)]))
-    events += transcriber.finish()
-    kinds = [e.kind for e in events if e.text]
-    assert "partial" in kinds and "final" in kinds
-    assert kinds.index("partial") < kinds.index("final")
-    text = normalise_text(final_text(events))
-    for word in ("library", "opens", "morning", "closes", "evening"):
-        assert word in text
-    # final captions carry audio times inside the stream, in order
-    finals = [e for e in events if e.kind == "final"]
-    assert all(0.5 - 0.35 <= e.start <= e.end <= 0.5 + len(sentence) / 16000 + 0.5 for e in finals)
+    events = feed(transcriber, speech.audio) + transcriber.finish()
+    for number, (start, end) in enumerate(speech.spans):
+        # Each sentence shows up first as partial text, and its words are then made final.
+        heard = [e for e in events if e.text and start - 0.5 <= e.start < end + 0.5]
+        assert heard and heard[0].kind == "partial", (number, heard[:3])
+        assert any(e.kind == "final" for e in heard), (number, heard)
+    assert shown_partial(events) == ""  # nothing is left in partial text once the speech is over
+    assert caption_wer(speech, events) <= MAX_WER, final_text(events)
+    # final captions carry audio times inside the sentences they caption, in order
+    finals = [e for e in events if e.kind == "final" and e.text]
+    assert all(any(s - 0.35 <= e.start <= e.end <= end + 0.5 for s, end in speech.spans) for e in finals)
     assert [e.start for e in finals] == sorted(e.start for e in finals)
 
 
 def test_utterance_is_final_soon_after_the_speaker_stops(
-    transcriber: StreamingTranscriber, sentence: np.ndarray
+    transcriber: StreamingTranscriber, speech: Stream
 ) -> None:
-    # Without calling finish(): 0.8 s of silence after the words must be enough to commit them all.
-    events = feed(transcriber, np.concatenate([silence(0.5), sentence, silence(0.8)]))
-    assert normalise_text(final_text(events)).endswith("evening")
-    assert not [e for e in events if e.kind == "partial" and e.text and e.start > 0.5 + len(sentence) / 16000]
+    # Without calling finish(): 0.8 s of silence after the last words must be enough to commit them all.
+    audio = speech.audio[: int((speech.spans[-1][1] + 0.8) * SAMPLE_RATE)]
+    events = feed(transcriber, audio)
+    assert shown_partial(events) == ""
+    assert caption_wer(speech, events) <= MAX_WER, final_text(events)
+    assert final_text(transcriber.finish()) == ""  # finishing the stream has nothing left to commit
 
 
 def test_silence_gives_no_captions_and_no_decoding(transcriber: StreamingTranscriber) -> None:
@@ -79,37 +107,44 @@ def test_noise_gives_no_captions(transcriber: StreamingTranscriber, colour: str)
 
 
 def test_falling_behind_skips_interim_decodes_but_keeps_every_word(
-    recognizer: SpeechRecognizer, sentence: np.ndarray
+    recognizer: SpeechRecognizer, speech: Stream
 ) -> None:
     # A clock that says 5 s more have passed than the audio covers: the recogniser is behind.
     now = [0.0]
     transcriber = StreamingTranscriber(recognizer, build_transcriber(recognizer)._vad, clock=lambda: now[0])
-    audio = np.concatenate([silence(0.5), sentence, silence(1.0)])
     events = []
-    for offset in range(0, len(audio), 1600):
-        transcriber.insert_audio(audio[offset : offset + 1600])
-        now[0] = offset / 16000 + 5.0
+    for offset in range(0, len(speech.audio), 1600):
+        transcriber.insert_audio(speech.audio[offset : offset + 1600])
+        now[0] = offset / SAMPLE_RATE + 5.0
         events += transcriber.process()
     assert transcriber.skipped_partials > 0
     assert transcriber.lag_seconds > 2.0
     assert not [e for e in events if e.kind == "partial" and e.text]
-    assert normalise_text(final_text(events)).endswith("evening")
+    assert caption_wer(speech, events) <= MAX_WER, final_text(events)
 
 
 def test_long_speech_without_pauses_keeps_the_window_bounded(
     recognizer: SpeechRecognizer, tmp_path: Path
 ) -> None:
-    text = " ".join(
-        ["Reading aloud without stopping is a good test of a streaming captioner because it never pauses"] * 3
+    # No sentence said twice: the transcriber drops a run of words that repeats the words just before
+    # it (Whisper's loops), so a repeated sentence would be lost by design.
+    text = (
+        "Reading aloud without stopping is a good test of a streaming captioner because it never pauses, "
+        "so the window has to move on while the speaker keeps going, and every word that was heard "
+        "must still appear once in the final text that the reader sees on the screen"
     )
-    audio = load_audio_file(espeak_wav(text, tmp_path / "long.wav", words_per_minute=190))
+    audio = load_audio_file(espeak_wav(text, tmp_path / "long.wav"))
     transcriber = build_transcriber(recognizer)
     events = feed(transcriber, audio)
-    assert len(audio) / 16000 > 12
+    assert len(audio) / SAMPLE_RATE > 12
     # finals keep coming while the speech goes on, rather than all at the end
     assert len([e for e in events if e.kind == "final"]) >= 3
     events += transcriber.finish()
-    assert normalise_text(final_text(events)).count("streaming") >= 2
+    # Nothing is lost or repeated where the window moves on: streamed about as well as the same model
+    # decoding the whole recording at once (measured: 4-6 % streamed, 4 % whole).
+    whole = word_error_rate([text], [" ".join(s.text for s in recognizer.transcribe_long(audio))])
+    streamed = word_error_rate([text], [final_text(events)])
+    assert streamed <= min(MAX_WER, whole + 0.1), (whole, final_text(events))
 
 
 class LoopsWhenForced:
@@ -137,16 +172,12 @@ class LoopsWhenForced:
 
 
 def test_a_continuation_that_goes_off_the_rails_does_not_lose_the_rest_of_the_utterance(
-    recognizer: SpeechRecognizer, sentence: np.ndarray
+    recognizer: SpeechRecognizer, speech: Stream
 ) -> None:
     looping = LoopsWhenForced(recognizer)
     transcriber = build_transcriber(looping)  # type: ignore[arg-type]
-    events = feed(transcriber, np.concatenate([silence(0.5), sentence, silence(1.0)]))
-    events += transcriber.finish()
+    events = feed(transcriber, speech.audio) + transcriber.finish()
     assert looping.loops > 0  # words were committed early, so later decodes were forced to continue them
-    text = normalise_text(final_text(events))
-    assert "bit of" not in text
+    assert "bit of" not in normalise_text(final_text(events))
     # The words committed before the fault stay; every word after them is still heard.
-    for word in ("library", "morning", "closes", "evening"):
-        assert word in text
-    assert text.endswith("evening")
+    assert caption_wer(speech, events) <= MAX_WER, final_text(events)

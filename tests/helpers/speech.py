@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from assistant.audio.source import SAMPLE_RATE, AudioArray
+from assistant.speech.evaluation import Stream, assign_to_spans, word_error_rate
 from assistant.speech.streaming import StreamingTranscriber
 from assistant.speech.types import CaptionEvent
 
@@ -52,3 +53,10 @@ def feed(
 
 def final_text(events: list[CaptionEvent]) -> str:
     return " ".join(e.text for e in events if e.kind == "final" and e.text)
+
+
+def caption_wer(stream: Stream, events: list[CaptionEvent]) -> float:
+    """Word error rate of the final captions of `stream`, each clip against the finals that start
+    within its span (normalised with Whisper's English normaliser)."""
+    finals = [(e.start, e.end, e.text) for e in events if e.kind == "final" and e.text]
+    return word_error_rate(stream.references, assign_to_spans(stream, finals))
