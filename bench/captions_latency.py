@@ -32,20 +32,20 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from assistant.audio.source import SAMPLE_RATE  # noqa: E402
-from assistant.audio.sources import FileSource  # noqa: E402
-from assistant.speech.engines import RecognizerOptions, SpeechRecognizer, load_recognizer  # noqa: E402
-from assistant.speech.evaluation import (  # noqa: E402
+from assistant.audio.source import SAMPLE_RATE
+from assistant.audio.sources import FileSource
+from assistant.speech.engines import RecognizerOptions, SpeechRecognizer, load_recognizer
+from assistant.speech.evaluation import (
     Stream,
     assign_to_spans,
     build_stream,
     load_clips,
     word_error_rate,
 )
-from assistant.speech.live import LiveCaptioner, build_transcriber  # noqa: E402
-from assistant.speech.types import CaptionEvent  # noqa: E402
-from tests.helpers.data import SPEECH_DIR  # noqa: E402
-from tests.helpers.speech import write_wav  # noqa: E402
+from assistant.speech.live import LiveCaptioner, build_transcriber
+from assistant.speech.types import CaptionEvent
+from tests.helpers.data import SPEECH_DIR
+from tests.helpers.speech import write_wav
 
 
 def percentile(values: list[float], q: float) -> float:

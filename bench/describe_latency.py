@@ -41,16 +41,16 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from assistant.vision import vlm_runtime as runtime  # noqa: E402
-from assistant.vision.describe import (  # noqa: E402
+from assistant.vision import vlm_runtime as runtime
+from assistant.vision.describe import (
     DescriberOptions,
     FlorenceDescriber,
     SmolVLMDescriber,
     load_model_describer,
 )
-from assistant.vision.image import Frame  # noqa: E402
-from tests.helpers.data import load_photos  # noqa: E402
-from tests.helpers.tiny_models import BUILDERS  # noqa: E402
+from assistant.vision.image import Frame
+from tests.helpers.data import load_photos
+from tests.helpers.tiny_models import BUILDERS
 
 
 def test_frame() -> Frame:
@@ -89,7 +89,7 @@ def baseline(name: str, path: Path, frame: Frame, tokens: int) -> Callable[[], s
             return str(out.shape)
 
         return run_smolvlm
-    processor = AutoProcessor.from_pretrained(path, local_files_only=True)
+    processor = AutoProcessor.from_pretrained(path, local_files_only=True)  # type: ignore[no-untyped-call]
 
     def run() -> str:
         if name == "florence2":
@@ -109,7 +109,10 @@ def camera_frames() -> list[Frame]:
     """The evaluation photos at a laptop camera's 640x480."""
     import cv2
 
-    return [cv2.resize(photo, (640, 480), interpolation=cv2.INTER_AREA) for photo in load_photos()]
+    return [
+        np.asarray(cv2.resize(photo, (640, 480), interpolation=cv2.INTER_AREA), dtype=np.uint8)
+        for photo in load_photos()
+    ]
 
 
 def bench_reading(frames: list[Frame], runs: int) -> list[tuple[str, str, float]]:

@@ -36,14 +36,14 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from assistant.audio.source import SAMPLE_RATE  # noqa: E402
-from assistant.speech.evaluation import build_stream, load_clips  # noqa: E402
-from tests.helpers.app_process import AppProcess  # noqa: E402
-from tests.helpers.data import SPEECH_DIR, load_photos  # noqa: E402
-from tests.helpers.pulse import voice_environment  # noqa: E402
-from tests.helpers.speech import write_wav  # noqa: E402
-from tests.helpers.video import make_scene_video  # noqa: E402
-from tests.helpers.x11 import XDisplay, XvfbServer  # noqa: E402
+from assistant.audio.source import SAMPLE_RATE
+from assistant.speech.evaluation import build_stream, load_clips
+from tests.helpers.app_process import AppProcess
+from tests.helpers.data import SPEECH_DIR, load_photos
+from tests.helpers.pulse import voice_environment
+from tests.helpers.speech import write_wav
+from tests.helpers.video import make_scene_video
+from tests.helpers.x11 import XDisplay, XvfbServer
 
 STALL_TARGET_MS = 50.0
 WINDOW_TARGET_S = 2.0

@@ -237,7 +237,8 @@ def _heads_mask(dump: bytes | None) -> list[bool] | None:
     """An `alignment_heads` entry as its mask (the gzip headers of two equal masks may differ)."""
     if dump is None:
         return None
-    return np.frombuffer(gzip.decompress(base64.b85decode(dump)), dtype=bool).tolist()
+    mask: list[bool] = np.frombuffer(gzip.decompress(base64.b85decode(dump)), dtype=bool).tolist()
+    return mask
 
 
 def transcribe_both(checkpoint: Path, source: Path, audio_path: Path) -> tuple[str, str]:

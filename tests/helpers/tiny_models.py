@@ -119,8 +119,10 @@ def build_blip(folder: Path, real: bool = False) -> Path:
         projection_dim=512 if real else 32,
     )
     torch.manual_seed(0)
-    model = BlipForConditionalGeneration(config).eval()
-    BlipProcessor(image_processor=image_processor, tokenizer=tokenizer).save_pretrained(folder)
+    model = BlipForConditionalGeneration(config)
+    # transformers leaves its processors' constructors unannotated
+    processor = BlipProcessor(image_processor=image_processor, tokenizer=tokenizer)  # type: ignore[no-untyped-call]
+    processor.save_pretrained(folder)
     model.save_pretrained(folder)
     return folder
 
@@ -192,7 +194,7 @@ def build_florence2(folder: Path, real: bool = False) -> Path:
         image_token_id=vocab["<image>"],
     )
     torch.manual_seed(0)
-    model = Florence2ForConditionalGeneration(config).eval()
+    model = Florence2ForConditionalGeneration(config)
     # The parse rules Florence-2's processor_config.json carries (the post-processor refuses a task it has
     # no entry for).
     parse_rules: dict[str, Any] = {name: {} for name in _FLORENCE_PARSE_TYPES}
@@ -274,7 +276,7 @@ def build_smolvlm(folder: Path, real: bool = False) -> Path:
         image_token_id=vocab["<image>"],
     )
     torch.manual_seed(0)
-    model = SmolVLMForConditionalGeneration(config).eval()
+    model = SmolVLMForConditionalGeneration(config)
     # Saved piece by piece, as the hub repository holds them: SmolVLMProcessor itself needs torchvision.
     tokenizer.save_pretrained(folder)
     image_processor.save_pretrained(folder)

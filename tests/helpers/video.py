@@ -31,7 +31,7 @@ def write_video(
     """Write RGB uint8 frames of `size` (width, height) as an MJPG .avi, adding Gaussian noise of
     standard deviation `noise` (in 0-255 units) to each."""
     rng = np.random.default_rng(seed)
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, size)
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"MJPG"), fps, size)
     if not writer.isOpened():
         raise RuntimeError(f"OpenCV cannot write {path}")
     try:
@@ -45,6 +45,11 @@ def write_video(
     return path
 
 
+def _resized(photo: Frame, size: tuple[int, int]) -> Frame:
+    """`photo` at `size` (width, height), averaged over the pixels it shrinks, as uint8 RGB."""
+    return np.asarray(cv2.resize(photo, size, interpolation=cv2.INTER_AREA), dtype=np.uint8)
+
+
 def make_scene_video(
     path: Path,
     photos: Sequence[Frame],
@@ -56,7 +61,7 @@ def make_scene_video(
 
     def frames() -> Iterator[Frame]:
         for photo in photos:
-            still = cv2.resize(photo, size, interpolation=cv2.INTER_AREA)
+            still = _resized(photo, size)
             for _ in range(round(seconds_each * fps)):
                 yield still
 
@@ -74,7 +79,7 @@ def make_pan_video(
     """A camera sweeping across the photos laid side by side, `step` pixels a frame, then holding still
     on the last view for `settle_seconds`."""
     width, height = size
-    strips = [cv2.resize(p, (round(p.shape[1] * height / p.shape[0]), height)) for p in photos]
+    strips = [_resized(p, (round(p.shape[1] * height / p.shape[0]), height)) for p in photos]
     panorama = np.concatenate(strips, axis=1)
     views = [panorama[:, x : x + width] for x in range(0, panorama.shape[1] - width + 1, step)]
     views.extend([views[-1]] * round(settle_seconds * fps))
