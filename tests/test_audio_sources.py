@@ -93,6 +93,7 @@ def test_file_chunks_have_the_requested_size_and_end_with_end_of_audio(tmp_path:
     source.close()
 
 
+@pytest.mark.timing
 def test_realtime_file_takes_about_as_long_as_the_audio(tmp_path: Path) -> None:
     wav = write_wav(
         tmp_path / "one.wav", 0.1 * np.random.default_rng(0).standard_normal(SAMPLE_RATE), SAMPLE_RATE
@@ -218,6 +219,7 @@ def _read_until_audio(source: AudioSource, seconds: float) -> np.ndarray:
 
 
 @pytest.mark.pulse
+@pytest.mark.timing
 def test_microphone_reports_a_vanished_server_and_reopens_when_it_is_back() -> None:
     # A private server we can kill, so the session's server (if any) stays up for other tests.
     private = PulseServer()

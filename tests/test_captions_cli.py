@@ -103,6 +103,7 @@ def test_input_device_that_does_not_exist(capsys: pytest.CaptureFixture[str]) ->
 
 
 @pytest.mark.pulse
+@pytest.mark.timing
 @pytest.mark.parametrize("input_spec", ["mic", "system"])
 def test_live_captions_through_a_virtual_microphone_and_system_audio(
     pulse_server: PulseServer, test_data: Path, input_spec: str, capsys: pytest.CaptureFixture[str]

@@ -126,6 +126,7 @@ def test_photos_have_no_text_in_view(test_data: Path, spotter: RapidTextSpotter,
     assert quick_cues(photo(test_data, name), text_spotter=spotter).text_in_view is False
 
 
+@pytest.mark.timing
 def test_text_check_is_fast_on_a_vga_frame(spotter: RapidTextSpotter) -> None:
     frame = text_page()
     spotter.find_text(frame)  # the first run of an onnxruntime session allocates its buffers

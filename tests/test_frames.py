@@ -153,6 +153,7 @@ def test_grab_frame_takes_one_frame_from_a_video(scene_video: Path) -> None:
 # --- cameras, streams, dispatch ----------------------------------------------------------------------------
 
 
+@pytest.mark.timing
 def test_missing_camera_fails_at_once_with_one_clear_message(capfd: pytest.CaptureFixture[str]) -> None:
     started = time.monotonic()
     with pytest.raises(FrameSourceError, match="camera 7 could not be opened: it is missing, unplugged"):
@@ -161,6 +162,7 @@ def test_missing_camera_fails_at_once_with_one_clear_message(capfd: pytest.Captu
     assert "WARN" not in capfd.readouterr().err  # opencv's own warnings are silenced
 
 
+@pytest.mark.timing
 def test_stream_that_does_not_answer_fails_fast() -> None:
     started = time.monotonic()
     with pytest.raises(FrameSourceError, match=r"stream http://127\.0\.0\.1:9/stream\.mjpg sent no video"):

@@ -262,6 +262,46 @@ def test_truncated_openai_whisper_checkpoint_is_reported(
         resolve(str(truncated))
 
 
+def test_ctranslate2_weights_read_back_by_name_with_shape_type_and_aliases(tiny_package_dir: Path) -> None:
+    weights = models.read_ctranslate2_weights(tiny_package_dir / "model.bin")
+    embedding = weights["decoder/embeddings/weight"]
+    assert embedding.shape == (51864, 384) and embedding.dtype == np.float16
+    assert weights["decoder/projection/weight"] is embedding  # an alias in the file
+    assert int(weights["encoder/num_heads"]) == 6
+    assert weights["encoder/conv1/weight"].shape == (384, 80, 3)
+
+
+def test_reading_a_truncated_model_bin_fails_clearly(tiny_package_dir: Path, tmp_path: Path) -> None:
+    cut = tmp_path / "model.bin"
+    with (tiny_package_dir / "model.bin").open("rb") as stream:
+        cut.write_bytes(stream.read(1_000_000))
+    with pytest.raises(ValueError, match="model.bin is truncated"):
+        models.read_ctranslate2_weights(cut)
+
+
+def test_converted_openai_whisper_checkpoint_holds_the_ctranslate2_weights_unchanged(
+    openai_whisper_checkpoint: Path, tiny_package_dir: Path
+) -> None:
+    import torch
+
+    checkpoint = torch.load(openai_whisper_checkpoint, map_location="cpu", weights_only=True)
+    assert checkpoint["dims"] == {
+        "n_mels": 80, "n_vocab": 51864, "n_audio_ctx": 1500, "n_audio_state": 384, "n_audio_head": 6,
+        "n_audio_layer": 4, "n_text_ctx": 448, "n_text_state": 384, "n_text_head": 6, "n_text_layer": 4,
+    }  # fmt: skip
+    state = {name: tensor.numpy() for name, tensor in checkpoint["model_state_dict"].items()}
+    weights = models.read_ctranslate2_weights(tiny_package_dir / "model.bin")
+    # Fused projections split in order: self-attention query, key, value; cross-attention key, value.
+    fused = [state[f"decoder.blocks.3.attn.{part}.weight"] for part in ("query", "key", "value")]
+    assert np.array_equal(np.concatenate(fused), weights["decoder/layer_3/self_attention/linear_0/weight"])
+    fused = [state[f"decoder.blocks.0.cross_attn.{part}.weight"] for part in ("key", "value")]
+    assert np.array_equal(np.concatenate(fused), weights["decoder/layer_0/attention/linear_1/weight"])
+    assert "encoder.blocks.0.attn.key.bias" not in state  # openai-whisper's keys have no bias
+    assert np.array_equal(state["decoder.token_embedding.weight"], weights["decoder/embeddings/weight"])
+    assert np.array_equal(state["encoder.ln_post.weight"], weights["encoder/layer_norm/gamma"])
+    assert checkpoint["alignment_heads"]  # word timestamps work without openai-whisper's own table
+
+
 def test_truncated_safetensors_is_reported(tmp_path: Path) -> None:
     files = tiny_transformers_files(tmp_path / "w")
     weights = files["model.safetensors"]
@@ -278,6 +318,7 @@ def test_a_damaged_copy_does_not_hide_a_good_one(tiny_package_dir: Path) -> None
     assert resolve("tiny.en").source == "package"
 
 
+@pytest.mark.timing
 def test_download_fails_fast_and_clearly_when_offline() -> None:
     started = time.monotonic()
     with pytest.raises(AssistantError, match="HF_HUB_OFFLINE"):

@@ -179,6 +179,7 @@ def test_video_ending_mid_pan_stays_silent(photos: list[Frame], tmp_path: Path) 
     assert narrate_file(video) == []
 
 
+@pytest.mark.timing
 def test_slow_describer_on_a_realtime_video_never_builds_a_queue(photos: list[Frame], tmp_path: Path) -> None:
     video = make_scene_video(tmp_path / "realtime.avi", photos, seconds_each=2.0)
     source = VideoFileSource(video, realtime=True)
@@ -209,6 +210,7 @@ def test_slow_describer_on_a_realtime_video_never_builds_a_queue(photos: list[Fr
     assert source.dropped_frames > 0
 
 
+@pytest.mark.timing
 def test_stop_event_ends_narration_promptly(photos: list[Frame], tmp_path: Path) -> None:
     video = make_scene_video(tmp_path / "long.avi", photos[:1], seconds_each=30.0)
     source = VideoFileSource(video, realtime=True)
