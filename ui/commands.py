@@ -293,6 +293,7 @@ class CommandActions(QObject):
             self.global_keys_changed.emit()
 
     def build_menus(self, menu_bar: QMenuBar) -> None:
+        menu_bar.setAccessibleName("Menu bar")  # Qt leaves it nameless, and screen readers say "unlabelled"
         for name in self.menus:
             menu = menu_bar.addMenu(f"&{name}")
             menu.setObjectName(f"menu_{name.lower()}")
