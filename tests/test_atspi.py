@@ -125,7 +125,8 @@ def test_a_screen_reader_finds_every_control_named_the_tab_order_announcements_a
         app.wait_for(lambda e: e["event"] == "exposed", STARTUP_S, "the window")
         out = tmp_path / "atspi.json"
         done = subprocess.run(
-            [SYSTEM_PYTHON, str(CHECK), "--pid", str(app.pid), "--out", str(out), "--caption", "your country"],
+            [SYSTEM_PYTHON, str(CHECK), "--pid", str(app.pid), "--out", str(out),
+             "--caption", "your country"],
             env=env, capture_output=True, text=True, timeout=240, check=False,
         )  # fmt: skip
         assert done.returncode == 0, done.stderr[-3000:]

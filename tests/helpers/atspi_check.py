@@ -46,7 +46,7 @@ def find_app(pid: int):
         try:
             if app is not None and app.get_process_id() == pid:
                 return app
-        except Exception:  # an application that went away while we looked
+        except Exception:  # noqa: BLE001 - an application that went away while we looked
             continue
     return None
 
@@ -54,7 +54,7 @@ def find_app(pid: int):
 def label(acc) -> str:
     try:
         return f"{acc.getRoleName()} {acc.name!r}"
-    except Exception:
+    except Exception:  # noqa: BLE001 - an AT-SPI object can vanish or fail in any way
         return "<gone>"
 
 
@@ -69,7 +69,7 @@ def walk(acc, depth: int = 0, out: list | None = None) -> list:
             "description": acc.description or "",
             "states": [name for state, name in STATES.items() if states.contains(state)],
         }
-    except Exception:
+    except Exception:  # noqa: BLE001 - an AT-SPI object can vanish or fail in any way
         return out
     out.append(node)
     for index in range(min(acc.childCount, 500)):
@@ -102,7 +102,7 @@ class Check:
             try:
                 if source.get_process_id() != self.args.pid:
                     return
-            except Exception:
+            except Exception:  # noqa: BLE001 - an AT-SPI object can vanish or fail in any way
                 return
             kind = event.type
             if kind.startswith("focus") or (
@@ -119,7 +119,7 @@ class Check:
                 })  # fmt: skip
             elif kind.startswith("object:text-caret-moved") and source.name == CAPTIONS_NAME:
                 self.result["caption_events"].append({"type": "caret", "offset": event.detail1})
-        except Exception as error:  # the listener must never die
+        except Exception as error:  # noqa: BLE001 - the listener must never die
             log("listener:", repr(error))
 
     # -- steps --
@@ -136,7 +136,7 @@ class Check:
         def run() -> bool:
             try:
                 again = step()
-            except Exception as error:
+            except Exception as error:  # noqa: BLE001 - an AT-SPI object can vanish or fail in any way
                 log("step failed:", repr(error))
                 self.result["steps"].append(f"failed: {error!r}")
                 again = False
@@ -252,7 +252,7 @@ class Check:
                 return
             for index in range(min(acc.childCount, 500)):
                 yield from self._find(acc.getChildAtIndex(index), name)
-        except Exception:
+        except Exception:  # noqa: BLE001 - an AT-SPI object can vanish or fail in any way
             return
 
 
