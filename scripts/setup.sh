@@ -23,6 +23,8 @@ SYSTEM_PACKAGES=(ffmpeg libportaudio2 espeak-ng alsa-utils pulseaudio pulseaudio
 # screen reader's speech service, AT-SPI and its Python client, a window manager, a D-Bus session).
 TEST_SYSTEM_PACKAGES=(speech-dispatcher at-spi2-core python3-pyatspi gir1.2-atspi-2.0 dbus dbus-x11
   openbox xdotool
+  # the end-to-end test of the system-wide keys runs Debian's own screen reader, headless
+  orca
   # the model-server key tests run a private Secret Service on their own session bus
   gnome-keyring)
 
