@@ -35,6 +35,7 @@ class SpeechDispatcherServer:
         self.root = root
         self.socket = root / "speechd.sock"
         self.said_file = root / "said.txt"
+        self.times_file = root / "said-times.txt"  # when each piece reached the voice (time.time())
         self.log_dir = root / "log"
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -51,7 +52,10 @@ class SpeechDispatcherServer:
             f'LogLevel 4\nLogDir "{self.log_dir}"\nAddModule "said" "sd_generic" "said.conf"\n'
             'DefaultModule said\nDefaultLanguage "en"\nAudioOutputMethod "alsa"\nAudioALSADevice "null"\n'
         )
-        synth = f"printf '%s\\\\n' \\'$DATA\\' >> {self.said_file}; sleep {SPEAKING_SECONDS}"
+        synth = (
+            f"date +%s.%N >> {self.times_file}; printf '%s\\\\n' \\'$DATA\\' >> {self.said_file}; "
+            f"sleep {SPEAKING_SECONDS}"
+        )
         (config / "modules" / "said.conf").write_text(
             f'GenericExecuteSynth "{synth}"\nGenericCmdDependency "printf"\n'
             'AddVoice "en" "MALE1" "default"\nGenericLanguage "en" "en" "utf-8"\n'
@@ -79,6 +83,11 @@ class SpeechDispatcherServer:
     def said(self) -> list[str]:
         """Every piece of text spoken so far, in order."""
         return self.said_file.read_text().splitlines() if self.said_file.exists() else []
+
+    def said_at(self) -> list[tuple[float, str]]:
+        """Every piece of text spoken so far with the wall time it reached the voice (for benchmarks)."""
+        times = self.times_file.read_text().split() if self.times_file.exists() else []
+        return [(float(at), text) for at, text in zip(times, self.said(), strict=False)]
 
     def log(self) -> str:
         path = self.log_dir / "speech-dispatcher.log"
