@@ -297,3 +297,30 @@ def test_start_hidden_and_start_at_login_follow_the_settings(
     controller.settings.set(Key.START_AT_LOGIN, False)
     controller._on_settings_changed()
     assert not entry.exists()
+
+
+def test_holding_the_system_wide_ask_key_listens_until_it_is_let_go(
+    qtbot: Any, display: str, controller: AppController, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[str] = []
+    monkeypatch.setattr(controller.vision, "start_voice_question", lambda: calls.append("start"))
+    monkeypatch.setattr(controller.vision, "finish_voice_question", lambda: calls.append("finish"))
+    monkeypatch.setenv("DISPLAY", display)
+    controller.shell.global_keys.start(DesktopKind.X11)
+    qtbot.waitUntil(
+        lambda: " work from any program" in controller.actions.global_state, timeout=WAIT_S * 1000
+    )
+    with XDisplay(display) as x:
+        x11, xtst, handle = x._x11, x._xtst, x._handle
+        names = (b"Control_L", b"Alt_L", b"Shift_L", b"v")
+        codes = [x11.XKeysymToKeycode(handle, x11.XStringToKeysym(name)) for name in names]
+        for code in codes:
+            xtst.XTestFakeKeyEvent(handle, code, 1, 0)
+        x11.XSync(handle, 0)
+        qtbot.waitUntil(lambda: calls == ["start"], timeout=WAIT_S * 1000)
+        qtbot.wait(300)  # held: nothing more happens
+        assert calls == ["start"]
+        for code in reversed(codes):
+            xtst.XTestFakeKeyEvent(handle, code, 0, 0)
+        x11.XSync(handle, 0)
+    qtbot.waitUntil(lambda: calls == ["start", "finish"], timeout=WAIT_S * 1000)

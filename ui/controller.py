@@ -82,6 +82,7 @@ class AppController(QObject):
         if load_models:
             self.output.start_speech()
             self.vision.load_scene_model()
+            self.desktop.load_text_reader()
         config = self.session.config
         if config.camera:
             self.vision.start_camera(config.camera)

@@ -61,6 +61,14 @@ class DesktopCommands(QObject):
         self._jobs = jobs
         self._environ = os.environ if environ is None else environ
 
+    def load_text_reader(self) -> None:
+        """Load the OCR models in the background, so the first "read the active window" (pressed from
+        another program, where the user waits with nothing else to hear) does not wait for them."""
+        self._jobs.submit("text reader", self._session.text_reader.get, None, self._on_text_reader_failed)
+
+    def _on_text_reader_failed(self, message: str) -> None:
+        self._output.status(f"reading text will not work: {message}")
+
     # -- the commands ---------------------------------------------------------------------------------
 
     def describe_window(self) -> None:
