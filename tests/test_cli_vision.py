@@ -18,9 +18,13 @@ from tests.helpers.video import make_scene_video
 
 @pytest.fixture(scope="module")
 def scene_video(photos: list[Frame], tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_scene_video(tmp_path_factory.mktemp("cli") / "three_scenes.avi", photos, seconds_each=2.5)
+    # The first scene lasts 5 s, the others 2.5 s: the first description also loads the quick cues' OCR
+    # model, which takes seconds on a busy machine, and a description that ends after its scene is dropped.
+    folder = tmp_path_factory.mktemp("cli")
+    return make_scene_video(folder / "three_scenes.avi", [photos[0], *photos], seconds_each=2.5)
 
 
+@pytest.mark.timing  # the video plays in real time: a description slower than a scene is dropped
 def test_narrate_json_prints_one_json_object_per_scene_and_nothing_else(
     scene_video: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
@@ -33,7 +37,7 @@ def test_narrate_json_prints_one_json_object_per_scene_and_nothing_else(
     assert len(records) == 3, (lines, err)
     assert all(set(record) == {"t", "text"} and record["text"] for record in records)
     times = [record["t"] for record in records]
-    assert times == sorted(times) and times[-1] < 8.0
+    assert times == sorted(times) and times[-1] < 10.5
     assert "narrating video file three_scenes.avi" in err
 
 

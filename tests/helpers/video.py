@@ -38,8 +38,10 @@ def write_video(
         for frame in frames:
             if (frame.shape[1], frame.shape[0]) != size:
                 raise ValueError(f"frame of {frame.shape[1]}x{frame.shape[0]} in a {size[0]}x{size[1]} video")
-            noisy = np.clip(frame.astype(np.float32) + rng.normal(0.0, noise, frame.shape), 0, 255)
-            writer.write(cv2.cvtColor(noisy.astype(np.uint8), cv2.COLOR_RGB2BGR))
+            noisy = rng.standard_normal(frame.shape, dtype=np.float32)  # float32: half the cost of float64
+            noisy *= noise
+            noisy += frame
+            writer.write(cv2.cvtColor(np.clip(noisy, 0, 255, out=noisy).astype(np.uint8), cv2.COLOR_RGB2BGR))
     finally:
         writer.release()
     return path
