@@ -13,6 +13,7 @@ from typing import Any
 
 from assistant.desktop.commands import SENDABLE
 from assistant.desktop.instance import send
+from assistant.errors import AssistantError
 
 
 def register(subparsers: Any) -> None:
@@ -33,6 +34,9 @@ def run_send(args: argparse.Namespace) -> int:
         for command in SENDABLE:
             print(f"{command.name:<{width}}  {command.description}")
         return 0 if args.list else 2
-    reply = send(args.name)
+    try:
+        reply = send(args.name)
+    except OSError as error:  # no private runtime folder to find the running assistant in
+        raise AssistantError(f"cannot reach the running assistant: {error}") from None
     print(reply.message, file=sys.stdout if reply.ok else sys.stderr)
     return 0 if reply.ok else 1

@@ -65,6 +65,10 @@ def runtime_dir(environ: Mapping[str, str] | None = None) -> Path:
         return Path(env["XDG_RUNTIME_DIR"])
     folder = Path(tempfile.gettempdir()) / f"assistant-{os.getuid()}"
     folder.mkdir(mode=0o700, exist_ok=True)
+    info = folder.stat()
+    if info.st_uid != os.getuid() or info.st_mode & 0o077:
+        # Someone else made it, or others can reach into it: never put our socket there.
+        raise PermissionError(f"{folder} is not private to this user")
     return folder
 
 
