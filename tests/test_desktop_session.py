@@ -324,3 +324,38 @@ def test_holding_the_system_wide_ask_key_listens_until_it_is_let_go(
             xtst.XTestFakeKeyEvent(handle, code, 0, 0)
         x11.XSync(handle, 0)
     qtbot.waitUntil(lambda: calls == ["start", "finish"], timeout=WAIT_S * 1000)
+
+
+def test_on_wayland_the_portal_binds_the_keys_and_gives_the_screen(
+    qtbot: Any, controller: AppController, short_dir: Path, monkeypatch: pytest.MonkeyPatch, test_data: Path
+) -> None:
+    from tests.fakes.portal import FakePortal
+
+    session = DesktopSession(":0", short_dir).start_dbus()
+    portal = FakePortal(
+        session.env["DBUS_SESSION_BUS_ADDRESS"],
+        screenshot=test_data / "images" / "skimage_coffee.png",
+        refuse=("toggle_overlay",),  # the user unticked it in the desktop's dialog
+    ).start()
+    try:
+        for name, value in session.env.items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.setenv("XDG_SESSION_TYPE", "wayland")
+        ran: list[tuple[str, str]] = []
+        controller.actions.ran.connect(lambda command_id, via: ran.append((command_id, via)))
+        controller.shell.global_keys.start(DesktopKind.WAYLAND)
+        qtbot.waitUntil(
+            lambda: "work on this desktop" in controller.actions.global_state, timeout=WAIT_S * 1000
+        )
+        assert "9 of 10 work" in controller.actions.global_state
+        assert portal.bound["describe_window"] == "CTRL+ALT+SHIFT+w"
+        assert "the desktop did not bind it" in controller.actions.global_refused["toggle_overlay"]
+
+        with qtbot.waitSignal(controller.description_ready, timeout=WAIT_S * 1000) as said:
+            portal.activate("describe_window")
+        assert ("describe_window", "system-wide key") in ran
+        assert said.args[0].startswith("The whole screen (Wayland does not say which window): ")
+        assert "quick look" in said.args[0]
+    finally:
+        portal.stop()
+        session.stop()
