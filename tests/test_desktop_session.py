@@ -150,6 +150,11 @@ def test_assistant_send_runs_the_command_in_the_running_window_and_a_second_star
         assert "quick look" in described["text"] or "scene" in described["text"].lower()
         commands = [e for e in app.events() if e["event"] == "command"]
         assert commands and commands[-1]["id"] == "describe_screen" and commands[-1]["via"] == "send"
+        assert _assistant(env, "send", "describe-pointer").returncode == 0
+        app.wait_for(
+            lambda e: e["event"] == "description" and e["text"].startswith("Around the mouse pointer: "),
+            WAIT_S, "the description around the pointer",
+        )  # fmt: skip
 
         started = time.monotonic()
         second = _assistant(env, "app", "--camera", "")

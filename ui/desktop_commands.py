@@ -95,7 +95,10 @@ class DesktopCommands(QObject):
         frame = self._grab(QRect(x - width // 2, y - height // 2, width, height))
         if frame is None:
             return
-        self._submit(f"describing {AROUND_POINTER}", lambda: session.describe(frame, "brief", AROUND_POINTER))
+        self._submit(
+            f"describing {AROUND_POINTER}",
+            lambda: titled(session.describe(frame, "brief", AROUND_POINTER), "Around the mouse pointer"),
+        )
 
     # -- looking at a window --------------------------------------------------------------------------
 
