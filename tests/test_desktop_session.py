@@ -245,6 +245,23 @@ def test_system_wide_keys_run_their_command_and_a_key_another_program_holds_is_n
         with XDisplay(display) as x:
             x.press("Ctrl+Alt+Shift+J")
         qtbot.waitUntil(lambda: ("describe_clipboard", "system-wide key") in ran, timeout=WAIT_S * 1000)
+
+        # While a key is being typed into the editor, the keys are let go: the key lands in the field.
+        dialog.show()
+        qtbot.waitExposed(dialog)
+        dialog.activateWindow()
+        dialog.tabs.setCurrentWidget(dialog.shortcuts)
+        dialog.shortcuts.key_edit.setFocus()
+        qtbot.waitUntil(
+            lambda: "off while the key field" in controller.actions.global_state, timeout=WAIT_S * 1000
+        )
+        ran.clear()
+        with XDisplay(display) as x:
+            x.press("Ctrl+Alt+Shift+A")
+        qtbot.wait(300)
+        assert ran == []
+        dialog.shortcuts.commands.setFocus()
+        qtbot.waitUntil(lambda: "10 of 10 work" in controller.actions.global_state, timeout=WAIT_S * 1000)
     finally:
         other.close()
 

@@ -9,7 +9,9 @@ told about keys that cannot be had.
 
 A key another program holds is named in a status line (spoken politely) and beside the command in the
 shortcut editor (`CommandActions.global_refused`); the others work. A key press arrives as a signal on
-the GUI thread and runs the command as its window key would (`CommandActions.press_global`).
+the GUI thread and runs the command as its window key would (`CommandActions.press_global`). While the
+shortcut editor's key field has the focus the keys are let go, so that pressing one of them there types
+it into the field (and is refused as taken) instead of running its command.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import Protocol
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QGuiApplication, QKeySequence
+from PySide6.QtWidgets import QApplication, QKeySequenceEdit, QWidget
 
 from assistant.desktop.commands import send_hint
 from assistant.desktop.portal import GLOBAL_SHORTCUTS, PortalShortcutListener, portal_available
@@ -85,7 +88,11 @@ class GlobalKeys(QObject):
         self._environ = os.environ if environ is None else environ
         self.listener: KeyListener | None = None
         self.kind = DesktopKind.NONE
+        self._paused = False
         actions.global_keys_changed.connect(self._on_keys_changed)
+        app = QGuiApplication.instance()
+        if isinstance(app, QApplication):
+            app.focusChanged.connect(self._on_focus_changed)
 
     def start(self, kind: DesktopKind | None = None) -> None:
         """Grab the keys; `kind` forces the desktop kind (tests), else it follows Qt's platform."""
@@ -131,8 +138,17 @@ class GlobalKeys(QObject):
             self._output.status(text)
 
     def _on_keys_changed(self) -> None:
-        if self.listener is not None:
+        if self.listener is not None and not self._paused:
             self.listener.set_keys(self._actions.global_keys())
+
+    def _on_focus_changed(self, _old: QWidget | None, new: QWidget | None) -> None:
+        typing_a_key = new is not None and (
+            isinstance(new, QKeySequenceEdit) or isinstance(new.parentWidget(), QKeySequenceEdit)
+        )
+        if typing_a_key == self._paused or self.listener is None:
+            return
+        self._paused = typing_a_key
+        self.listener.set_keys({} if typing_a_key else self._actions.global_keys())
 
     def _on_pressed(self, command_id: str, wall: float) -> None:
         log.info("global keys: %s pressed (%.0f ms ago)", command_id, (time.time() - wall) * 1000)
@@ -143,6 +159,9 @@ class GlobalKeys(QObject):
         self._actions.release_global(command_id)
 
     def _on_grabbed(self, outcomes: list[GrabOutcome]) -> None:
+        if self._paused:
+            self._set_state("System-wide keys are off while the key field has the focus.")
+            return
         refused = {outcome.command_id: outcome.reason for outcome in outcomes if not outcome.ok}
         self._actions.global_refused = refused
         working = sum(outcome.ok for outcome in outcomes)
