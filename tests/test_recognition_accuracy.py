@@ -1,7 +1,9 @@
 """Word error rate of both engines with the real Whisper tiny.en weights on the real speech clips in
 tests/data/speech: offline, and streamed (fed at full speed, not real time).
 
-Thresholds sit just above what was measured on this machine (see README), so a regression fails.
+Thresholds leave about four words of slack over what was measured here (see README; 267 reference words,
+80 in the first four clips): CTranslate2 and PyTorch pick other kernels on other CPUs, and a streamed
+result depends on how fast decodes come back, so a word or two moves; a real regression still fails.
 """
 
 from __future__ import annotations
@@ -48,17 +50,17 @@ def streamed_wer(recognizer: SpeechRecognizer, clips: list[SpeechClip]) -> float
 
 
 def test_faster_whisper_offline_wer(faster_whisper: SpeechRecognizer, clips: list[SpeechClip]) -> None:
-    assert offline_wer(faster_whisper, clips) <= 0.04  # measured 3.0 %
+    assert offline_wer(faster_whisper, clips) <= 0.045  # measured 3.0 % (8 words)
 
 
 def test_faster_whisper_streamed_wer(faster_whisper: SpeechRecognizer, clips: list[SpeechClip]) -> None:
-    assert streamed_wer(faster_whisper, clips) <= 0.045  # measured 3.0 %
+    assert streamed_wer(faster_whisper, clips) <= 0.05  # measured 3.0 % (8 words)
 
 
 def test_openai_whisper_offline_wer(openai_whisper: SpeechRecognizer, clips: list[SpeechClip]) -> None:
-    assert offline_wer(openai_whisper, clips) <= 0.065  # measured 5.2 %
+    assert offline_wer(openai_whisper, clips) <= 0.07  # measured 5.2 % (14 words)
 
 
 def test_openai_whisper_streamed_wer(openai_whisper: SpeechRecognizer, clips: list[SpeechClip]) -> None:
     # the reference engine decodes a padded 30 s window each time: a subset keeps the test short
-    assert streamed_wer(openai_whisper, clips[:4]) <= 0.05  # measured 2.5 %
+    assert streamed_wer(openai_whisper, clips[:4]) <= 0.065  # measured 2.5-3.75 % (2-3 words)
