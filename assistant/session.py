@@ -299,8 +299,19 @@ class Session:
             if self._server is None or self._server.settings != settings:
                 key_source = self._server_key or _stored_server_key
                 host = parse_server_url(settings.url).display
+                if self._server is not None:
+                    self._server.close()  # the settings changed: a new client, a new conversation
                 self._server = RemoteDescriber(settings, api_key=lambda: key_source(host))
             return self._server
+
+    def prepare_server(self) -> str:
+        """Get the model server ready (address check, key, client, model name) so the first command does
+        not wait for it; "" when no server is set. Raises `ServerError` when it cannot be reached."""
+        server = self.server()
+        if server is None:
+            return ""
+        model = server.prepare()
+        return f"model server {server.host} ready ({model})"
 
     def server_host_for(self, command: str) -> str | None:
         """The host a command's picture goes to ("gpu-box:8000"), or None when it stays here. `command` is

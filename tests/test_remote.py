@@ -223,16 +223,20 @@ def test_a_failing_server_gives_the_on_device_answer_and_says_why_once(
     desk: Frame,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    proxy.fault, expected = FAULTS[fault]
     session = _session(proxy.url, on_device, timeout=1.0)
     session.scene.load()
+    session.prepare_server()  # as the window does when the server is turned on
+    proxy.fault, expected = FAULTS[fault]
     heard: list[str] = []
     caplog.set_level(logging.DEBUG)
     started = time.monotonic()
+    on_device.ask(desk, "What is on the desk?")  # what the on-device answer takes by itself
+    alone = time.monotonic() - started
+    started = time.monotonic()
     first = session.ask(desk, "What is on the desk?", on_sentence=heard.append)
-    took = time.monotonic() - started
+    took = time.monotonic() - started - alone
     again = session.describe(desk, "detailed", on_sentence=heard.append)
-    assert took < 1.0 + 1.5, f"{fault}: gave up after {took:.1f} s"
+    assert took < 1.0 + 1.0, f"{fault}: gave up after {took:.1f} s (beyond the on-device answer's time)"
     for result in (first, again):
         assert not result.remote and not result.spoken
         assert result.model == on_device.model_name and not result.text.startswith(REMOTE_MARK)

@@ -140,13 +140,15 @@ def test_a_detailed_description_says_where_the_picture_goes_and_speaks_each_sent
     app = AppController(settings, Overrides(captions_at_start=False))
     app.start(load_models=False)
     try:
+        host = fault_proxy.url.removeprefix("http://")
+        ready = f"model server {host} ready"
+        qtbot.waitUntil(lambda: any(ready in line for line in _statuses(app)), timeout=WAIT_MS)
         app.frames.put(np.full((240, 320, 3), 200, np.uint8))
         heard: list[str] = []
         shown: list[str] = []
         app.vision.streamed.connect(heard.append)
         app.description_ready.connect(lambda text: shown.append(text) or heard.append("<shown>"))
         app.vision.describe_detailed()
-        host = fault_proxy.url.removeprefix("http://")
         assert _statuses(app)[0].endswith(f"sending the picture to {host}: describing the camera picture")
         qtbot.waitUntil(lambda: bool(shown), timeout=WAIT_MS)
         assert heard == [REMOTE_MARK + SCRIPT_SENTENCES[0], *SCRIPT_SENTENCES[1:], "<shown>"]

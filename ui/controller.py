@@ -84,6 +84,7 @@ class AppController(QObject):
             self.vision.load_scene_model()
             self.desktop.load_text_reader()
         config = self.session.config
+        self.vision.prepare_server()
         if config.camera:
             self.vision.start_camera(config.camera)
         if config.captions_at_start:
@@ -96,6 +97,7 @@ class AppController(QObject):
 
     def _on_settings_changed(self) -> None:
         self.session.config = stored_config(self.settings).overridden_by(self.overrides)
+        self.vision.prepare_server()
         self.overlay.apply_settings()
         self.window.set_preview_visible(self.settings.get(Key.SHOW_PREVIEW))
         self.output.apply_settings()

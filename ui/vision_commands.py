@@ -70,6 +70,18 @@ class VisionCommands(QObject):
             f"{message} Until then, descriptions use quick cues (light, colour, faces, text)."
         )
 
+    def prepare_server(self) -> None:
+        """When a model server is set, get it ready in the background (its key, client and model) and
+        say so in the status; when it cannot be reached, say that everything is answered here for now."""
+        if not self._session.config.server_url:
+            return
+        self._jobs.submit(
+            "server",
+            self._session.prepare_server,
+            self._output.status,
+            lambda message: self._output.status(f"{message} Until it answers, this computer answers."),
+        )
+
     def start_camera(self, spec: str) -> None:
         worker = CameraWorker(spec, self._frames)
         worker.preview.connect(self._window.show_preview)

@@ -66,9 +66,13 @@ VENV_BIN = Path(sys.executable).parent
 
 def build_scripted_smolvlm(folder: Path, script: tuple[str, ...] = SCRIPT) -> Path:
     """A tiny SmolVLM in the Idefics3 format, whose decoder says `script` (see the module docstring)."""
+    import importlib
+
     import torch
     from tokenizers import AddedToken
-    from transformers import AutoProcessor, Idefics3ForConditionalGeneration
+
+    # transformers ships no type hints for these: reach them as Any.
+    transformers: Any = importlib.import_module("transformers")
 
     from tests.helpers.tiny_models import build_smolvlm
 
@@ -80,10 +84,10 @@ def build_scripted_smolvlm(folder: Path, script: tuple[str, ...] = SCRIPT) -> Pa
     _rewrite_json(folder / "preprocessor_config.json", image_processor_type="Idefics3ImageProcessor")
     _rewrite_json(folder / "processor_config.json", processor_class="Idefics3Processor")
 
-    processor = AutoProcessor.from_pretrained(folder, local_files_only=True)
+    processor = transformers.AutoProcessor.from_pretrained(folder, local_files_only=True)
     tokenizer = processor.tokenizer
     tokenizer.add_tokens([AddedToken(piece, normalized=False, special=False) for piece in script])
-    model = Idefics3ForConditionalGeneration.from_pretrained(folder, local_files_only=True)
+    model = transformers.Idefics3ForConditionalGeneration.from_pretrained(folder, local_files_only=True)
     model.resize_token_embeddings(len(tokenizer), mean_resizing=False)
     text_model = model.model.text_model
     hidden = text_model.config.hidden_size
