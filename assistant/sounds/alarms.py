@@ -1,0 +1,607 @@
+"""Smoke and carbon-monoxide alarms recognised by their rhythm, without a model.
+
+Alarm sounders are standardised (ISO 8201, NFPA 72): smoke and fire alarms beep the temporal-three
+pattern T3, (0.5 s on, 0.5 s off) three times then 1.5 s off; carbon-monoxide alarms beep T4, four
+0.1 s beeps 0.1 s apart then about 5 s off. The tone can be anywhere from about 400 Hz to 4 kHz (most are
+3-3.5 kHz piezos; some sleeping-area alarms use a 520 Hz square wave).
+
+How it listens, on the shared 10 ms spectrum (`assistant.sounds.spectrum`):
+
+1. **Tones**: every frequency bin from 400 Hz to 4 kHz gets a *prominence*: the power of the bin and its
+   two neighbours over the geometric mean of the bins 3-12 away (±375 Hz), smoothed over three frames.
+   A steady tone stands 20-50 dB out of its surroundings even under speech 10 dB louder; speech, music
+   and noise rarely hold 12 dB in one bin for long, and never to a beat.
+2. **Beeps**: per bin, a run of frames over 12 dB (kept up while over 8 dB, gaps up to 30 ms bridged) is
+   a beep with a start and an end.
+3. **Rhythm**, per bin, so a tone must keep its pitch from beep to beep:
+   - T3: beeps of 0.28-0.8 s (pieces less than 0.2 s apart joined, as speech can cut a beep in two),
+     each onset-to-onset interval either short (0.75-1.3 s, a 0.3-0.8 s gap) or long (1.6-2.6 s, a
+     1.1-2.1 s gap). The alarm is recognised on short-short-long then a fourth beep (about 4.3 s after
+     it starts), or long-short-short, or short-long-short-short when the first beep was lost.
+     Two beeps and a pause (a kitchen timer) or an even beat (a metronome) never make that.
+   - T4: groups of 2-4 beeps of 0.03-0.22 s, 0.13-0.3 s apart (one missing beep allowed); recognised
+     when a group of 3-4 is followed 5-6.6 s later (onset to onset) by the next group's second beep,
+     with no other group between. A kitchen timer's four quick beeps repeat after about a second, not
+     five.
+
+An alarm is alerted on once; when its beeps have been gone for two of its cycles an "ended" event says
+how long it lasted. Everything is vectorised over bins; the cost is about 1 % of a core.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from assistant.audio.source import AudioArray
+from assistant.sounds.spectrum import (
+    BIN_HZ,
+    FRAMES_PER_SECOND,
+    FULL_SCALE_TONE,
+    TONE_BINS,
+    TONE_HIGH_HZ,
+    TONE_LOW_HZ,
+    FloatMatrix,
+    FrameBlock,
+    Spectrogram,
+    frame_time,
+    prominence_bins,
+)
+from assistant.sounds.types import CO_ALARM, SMOKE_ALARM, AlertEvent
+
+log = logging.getLogger("assistant.sounds.alarms")
+
+_SMOOTH = 3  # frames averaged (causal), so a tone must hold its bin for 30 ms
+
+
+@dataclass(frozen=True)
+class AlarmSettings:
+    """Thresholds of the pattern detector. The defaults are what `bench/alerts_accuracy.py` measures."""
+
+    low_hz: float = 400.0
+    high_hz: float = 4000.0
+    on_db: float = 12.0
+    """A bin's prominence that starts a beep."""
+    hold_db: float = 8.0
+    """A beep goes on while its bin stays this prominent (hysteresis)."""
+    min_level_db: float = -70.0
+    """A quieter tone is ignored (dB relative to a full-scale sine)."""
+    gap_fill_s: float = 0.03
+    history_s: float = 14.0
+
+
+@dataclass(frozen=True)
+class Run:
+    """A beep in one frequency bin: audio seconds it started and ended, its mean prominence (dB).
+    `complete` is False for a beep still sounding (reported once it is long enough to matter)."""
+
+    bin: int
+    start: float
+    end: float
+    prominence: float
+    complete: bool = True
+    offset: float = 0.0
+    """Where the tone peaks relative to the bin, in bins (-1.5..1.5), averaged over the beep."""
+    wobble: float = 0.0
+    """Standard deviation of that offset over the beep: a piezo holds its pitch, a voice does not."""
+
+    @property
+    def hz(self) -> float:
+        return (self.bin + self.offset) * BIN_HZ
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
+
+
+class ToneRuns:
+    """Per-bin tone beeps from the shared spectrum: `process(block)` returns beeps that ended, and beeps
+    still sounding once they pass `report_ongoing_s` (so the T3 rhythm can be confirmed early)."""
+
+    def __init__(self, settings: AlarmSettings, report_ongoing_s: float = 0.3) -> None:
+        self.settings = settings
+        self.bins = prominence_bins(max(settings.low_hz, TONE_LOW_HZ), min(settings.high_hz, TONE_HIGH_HZ))
+        self._columns = np.searchsorted(TONE_BINS, self.bins)
+        bins = len(self.bins)
+        self._previous: FloatMatrix = np.zeros((0, bins), np.float32)
+        self._active = np.zeros(bins, dtype=bool)
+        self._reported = np.zeros(bins, dtype=bool)
+        self._start = np.zeros(bins, dtype=np.int64)
+        self._last_on = np.zeros(bins, dtype=np.int64)
+        self._sum = np.zeros(bins, dtype=np.float64)
+        self._count = np.zeros(bins, dtype=np.int64)
+        self._offset_sum = np.zeros(bins, dtype=np.float64)
+        self._offset_squares = np.zeros(bins, dtype=np.float64)
+        self._gap_frames = int(round(settings.gap_fill_s * FRAMES_PER_SECOND))
+        self._ongoing_frames = int(round(report_ongoing_s * FRAMES_PER_SECOND))
+        self._min_level = FULL_SCALE_TONE * 10 ** (settings.min_level_db / 10)
+
+    def process(self, block: FrameBlock) -> list[Run]:
+        if len(block) == 0:
+            return []
+        prominence, tone = block.tones
+        raw = np.where(
+            tone[:, self._columns] >= self._min_level, prominence[:, self._columns], np.float32(-99.0)
+        )
+        history = np.concatenate([self._previous, raw])
+        smoothed = history.copy()
+        for shift in range(1, _SMOOTH):
+            smoothed[shift:] += history[:-shift]
+        smoothed /= _SMOOTH
+        smoothed = smoothed[len(self._previous) :]
+        if len(history) < _SMOOTH:  # the very first frames: average what there is
+            smoothed = raw
+        self._previous = history[-(_SMOOTH - 1) :]
+        offsets = self._peak_offsets(block.power)
+        return self._runs(block.first, smoothed, offsets)
+
+    def _peak_offsets(self, power: FloatMatrix) -> FloatMatrix:
+        """Where the tone that lights each bin actually peaks, in bins relative to it (-1.5..1.5): the
+        strongest of the bin and its two neighbours, refined by a parabola through the log power there."""
+        k = self.bins
+        logs = np.log(power[:, k[0] - 3 : k[-1] + 4] + np.float32(1e-12))  # bins k-3 .. k+3
+        width = len(k)
+        centre = logs[:, 3 : 3 + width]
+        left, right = logs[:, 2 : 2 + width], logs[:, 4 : 4 + width]
+        step = np.where(left > np.maximum(centre, right), -1, np.where(right > centre, 1, 0))
+        rows = np.arange(len(power))[:, None]
+        peak = np.arange(width)[None, :] + 3 + step
+        below, at, above = logs[rows, peak - 1], logs[rows, peak], logs[rows, peak + 1]
+        curvature = below - 2 * at + above
+        safe = np.where(curvature < -1e-6, curvature, np.float32(-1e-6))
+        refined = np.clip(0.5 * (below - above) / safe, -0.5, 0.5)
+        result: FloatMatrix = (step + refined).astype(np.float32)
+        return result
+
+    def _runs(self, first: int, values: FloatMatrix, offsets: FloatMatrix) -> list[Run]:
+        """Beeps in this block, for all bins at once.
+
+        A beep starts at a frame over `on_db` and goes on through frames over `hold_db` until more than
+        `gap_fill_s` of frames fall under it; only bins next to the tone's own peak count (a loud tone's
+        skirts light up bins +-4 away). Each bin's beeps are segments of its sounding frames; a beep
+        still sounding at the end of the block is carried over to the next in the per-bin state."""
+        settings = self.settings
+        near_peak = np.abs(offsets) <= 1.0
+        hold = near_peak & (values >= settings.hold_db)
+        columns = np.flatnonzero(hold.any(axis=0) | self._active)
+        if not len(columns):
+            return []
+        frames = len(values)
+        big = np.int64(1 << 40)
+        strong = values[:, columns] >= settings.on_db
+        column_of, frame_of = np.nonzero(hold[:, columns].T)
+        carried = np.flatnonzero(self._active[columns])
+        bins = columns[carried]
+        # Every sounding frame, plus one stand-in per carried beep holding what it has gathered so far.
+        column_all = np.concatenate([column_of, carried])
+        frame_all = np.concatenate([frame_of, self._last_on[bins] - first])
+        start_all = np.concatenate(
+            [np.where(strong[frame_of, column_of], frame_of, big), self._start[bins] - first]
+        )
+        picked_values = values[frame_of, columns[column_of]].astype(np.float64)
+        picked_offsets = offsets[frame_of, columns[column_of]].astype(np.float64)
+        sums = np.stack(
+            [
+                np.concatenate([picked_values, self._sum[bins]]),
+                np.concatenate([np.ones(len(frame_of)), self._count[bins].astype(np.float64)]),
+                np.concatenate([picked_offsets, self._offset_sum[bins]]),
+                np.concatenate([picked_offsets**2, self._offset_squares[bins]]),
+            ]
+        )
+        reported_all = np.concatenate([np.zeros(len(frame_of), bool), self._reported[bins]])
+        order = np.lexsort((frame_all, column_all))
+        column_all, frame_all, start_all = column_all[order], frame_all[order], start_all[order]
+        sums, reported_all = sums[:, order], reported_all[order]
+        new = np.ones(len(order), bool)
+        new[1:] = (column_all[1:] != column_all[:-1]) | (
+            frame_all[1:] - frame_all[:-1] > self._gap_frames + 1
+        )
+        heads = np.flatnonzero(new)
+        segment = np.cumsum(new) - 1
+        run_start = np.minimum.reduceat(start_all, heads)
+        inside = frame_all >= run_start[segment]  # frames before the first loud one are not the beep
+        totals = np.add.reduceat(sums * inside, heads, axis=1)
+        last = np.maximum.reduceat(np.where(inside, frame_all, -big), heads)
+        reported = np.logical_or.reduceat(reported_all, heads)
+        segment_bins = columns[column_all[heads]]
+        beeps = run_start < big
+        closed = last + self._gap_frames + 1 <= frames - 1
+
+        state_bins = columns  # everything looked at is settled afresh below
+        self._active[state_bins] = False
+        open_beeps = np.flatnonzero(beeps & ~closed)
+        open_bins = segment_bins[open_beeps]
+        self._active[open_bins] = True
+        self._start[open_bins] = run_start[open_beeps] + first
+        self._last_on[open_bins] = last[open_beeps] + first
+        self._sum[open_bins], self._count[open_bins] = totals[0, open_beeps], totals[1, open_beeps]
+        self._offset_sum[open_bins], self._offset_squares[open_bins] = (
+            totals[2, open_beeps],
+            totals[3, open_beeps],
+        )
+        due = (last[open_beeps] - run_start[open_beeps] + 1 >= self._ongoing_frames) & ~reported[open_beeps]
+        self._reported[open_bins] = reported[open_beeps] | due
+
+        runs: list[Run] = []
+        for index in np.flatnonzero(beeps & closed):
+            runs.append(
+                self._make_run(
+                    segment_bins[index], run_start[index] + first, last[index] + first, totals[:, index], True
+                )
+            )
+        for index in open_beeps[due]:
+            runs.append(
+                self._make_run(
+                    segment_bins[index],
+                    run_start[index] + first,
+                    last[index] + first,
+                    totals[:, index],
+                    False,
+                )
+            )
+        runs.sort(key=lambda run: run.end)
+        return runs
+
+    def _make_run(
+        self, column: int, start: int, last: int, totals: npt.NDArray[np.float64], complete: bool
+    ) -> Run:
+        # The smoothing delays a frame's value by one frame; a frame spans half a hop either side.
+        half_hop = 0.5 / FRAMES_PER_SECOND
+        value_sum, count, offset_sum, offset_squares = (float(v) for v in totals)
+        count = max(count, 1.0)
+        offset = offset_sum / count
+        spread = offset_squares / count - offset**2
+        return Run(
+            bin=int(self.bins[column]),
+            start=frame_time(start - 1) - half_hop,
+            end=frame_time(last - 1) + half_hop,
+            prominence=value_sum / count,
+            complete=complete,
+            offset=offset,
+            wobble=float(np.sqrt(max(0.0, spread))),
+        )
+
+
+# ------------------------------------------------------------------------------------------- rhythm
+
+
+@dataclass
+class _Alarm:
+    """An alarm alerted on and still sounding: where and when it was last heard."""
+
+    sound: str
+    start: float
+    bins: set[int]
+    last_heard: float
+    timeout: float
+
+
+@dataclass
+class _BinHistory:
+    runs: list[Run] = field(default_factory=list)
+    ongoing: Run | None = None
+
+
+def _coalesce(runs: list[Run], max_gap: float, max_length: float) -> list[Run]:
+    """Join pieces of one beep that speech cut apart (gaps under `max_gap`, the whole under
+    `max_length`, at least 70 % of it sounding). The joined beep's pitch and prominence are the pieces'
+    averages weighted by their lengths."""
+    joined: list[Run] = []
+    sounding: list[float] = []
+    for run in runs:
+        last = joined[-1] if joined else None
+        if (
+            last is not None
+            and run.start - last.end < max_gap
+            and run.end - last.start <= max_length
+            and sounding[-1] + run.duration >= 0.7 * (run.end - last.start)
+        ):
+            a, b = sounding[-1], run.duration
+            joined[-1] = Run(
+                bin=last.bin,
+                start=last.start,
+                end=run.end,
+                prominence=(last.prominence * a + run.prominence * b) / max(a + b, 1e-6),
+                complete=run.complete,
+                offset=(last.offset * a + (run.offset + run.bin - last.bin) * b) / max(a + b, 1e-6),
+                wobble=max(last.wobble, run.wobble),
+            )
+            sounding[-1] = a + b
+        else:
+            joined.append(run)
+            sounding.append(run.duration)
+    return joined
+
+
+def _pitch_tolerance(hz: float) -> float:
+    return max(8.0, 0.005 * hz)
+
+
+def _same_pitch(beeps: list[Run]) -> bool:
+    """One sounder: every beep within 8 Hz (0.5 % above 1.6 kHz) of their median pitch."""
+    pitches = [beep.hz for beep in beeps]
+    centre = float(np.median(pitches))
+    return all(abs(pitch - centre) <= _pitch_tolerance(centre) for pitch in pitches)
+
+
+def _at_pitch_of_last(runs: list[Run]) -> list[Run]:
+    """The runs at the pitch of the newest one: other tones in the same bin (a voice passing through)
+    neither make nor break its rhythm."""
+    if not runs:
+        return runs
+    anchor = runs[-1].hz
+    tolerance = 2 * _pitch_tolerance(anchor)
+    return [run for run in runs if abs(run.hz - anchor) <= tolerance]
+
+
+def _strays(runs: list[Run], beeps: list[Run]) -> int:
+    """Tones at the beeps' pitch in the silences between them (pieces of the beeps themselves aside)."""
+    centre = float(np.median([beep.hz for beep in beeps]))
+    tolerance = _pitch_tolerance(centre)
+    inside = [(beep.start - 0.2, beep.end + 0.2) for beep in beeps]
+    return sum(
+        1
+        for run in runs
+        if beeps[0].start < run.start < beeps[-1].start
+        and abs(run.hz - centre) <= tolerance
+        and not any(start <= run.start and run.end <= end for start, end in inside)
+    )
+
+
+def _t3_interval(first: Run, second: Run) -> str:
+    onset_gap = second.start - first.start
+    silence = second.start - first.end
+    if 0.8 <= onset_gap <= 1.25 and 0.3 <= silence <= 0.7:
+        return "S"
+    if 1.75 <= onset_gap <= 2.4 and 1.2 <= silence <= 1.9:
+        return "L"
+    return "X"
+
+
+_T3_CYCLE = "SSL" * 8
+
+
+def _match_t3(runs: list[Run]) -> list[Run] | None:
+    """The longest stretch of beeps at the end of `runs` (one bin's recent tones, at one pitch) that
+    keeps the T3 rhythm, if it has at least four beeps and two short intervals in a row; else None."""
+    beeps: list[Run] = []
+    for run in _coalesce(runs, max_gap=0.12, max_length=0.75):
+        if run.duration > 0.75:
+            beeps = []  # a held tone is not part of a beep pattern: start again after it
+        elif run.duration >= 0.3:
+            beeps.append(run)
+    if len(beeps) < 4:
+        return None
+    codes = "".join(_t3_interval(a, b) for a, b in zip(beeps, beeps[1:], strict=False))
+    length = 0
+    while length < len(codes) and codes[len(codes) - length - 1 :] in _T3_CYCLE:
+        length += 1
+    # "SLS" alone is also two beeps and a pause, twice (a kitchen timer): a T3 needs "SS" somewhere.
+    if length < 3 or "SS" not in codes[len(codes) - length :]:
+        return None
+    matched = beeps[-length - 1 :]
+    durations = [beep.duration for beep in matched]
+    if max(durations) > 1.6 * min(durations) or not _same_pitch(matched):
+        return None
+    return matched
+
+
+def _t4_groups(runs: list[Run]) -> list[list[Run]]:
+    """One bin's short beeps grouped by onsets under 0.5 s apart (a held tone ends a group)."""
+    groups: list[list[Run]] = []
+    current: list[Run] = []
+    for run in runs:
+        if run.duration > 0.17:
+            if current:
+                groups.append(current)
+            current = []
+            continue
+        if run.duration < 0.05:
+            continue
+        if current and run.start - current[-1].start > 0.5:
+            groups.append(current)
+            current = []
+        current.append(run)
+    if current:
+        groups.append(current)
+    return groups
+
+
+def _t4_group_ok(group: list[Run], allow_lost_beep: bool) -> bool:
+    """2-4 beeps 0.15-0.27 s apart with real silences (0.05 s or more) between them; with
+    `allow_lost_beep`, one 0.32-0.5 s interval (a beep lost under speech)."""
+    if not 2 <= len(group) <= 4 or group[-1].start - group[0].start > 0.75:
+        return False
+    pairs = list(zip(group, group[1:], strict=False))
+    if any(b.start - a.end < 0.05 for a, b in pairs):
+        return False
+    intervals = [b.start - a.start for a, b in pairs]
+    normal = sum(1 for gap in intervals if 0.15 <= gap <= 0.27)
+    wide = sum(1 for gap in intervals if 0.32 <= gap <= 0.5)
+    return normal + wide == len(intervals) and wide <= (1 if allow_lost_beep else 0)
+
+
+def _match_t4(runs: list[Run]) -> list[Run] | None:
+    """The longest chain of beep groups at the end of `runs` (one bin, one pitch) that keeps the T4
+    rhythm: groups of 3-4 beeps whose first beeps are 5-6.5 s apart, the newest group possibly still
+    only two beeps in; at least two groups. Single stray tones between groups are ignored."""
+    groups = [group for group in _t4_groups(runs) if len(group) >= 2]
+    if len(groups) < 2 or not _t4_group_ok(groups[-1], allow_lost_beep=len(groups[-1]) > 2):
+        return None
+    chain = [groups[-1]]
+    for group in reversed(groups[:-1]):
+        if len(group) < 3 or not _t4_group_ok(group, allow_lost_beep=False):
+            break
+        if not 5.0 <= chain[0][0].start - group[0].start <= 6.5:
+            break
+        chain.insert(0, group)
+    if len(chain) < 2:
+        return None
+    matched = [beep for group in chain for beep in group]
+    return matched if _same_pitch(matched) else None
+
+
+def _extra_cycles(sound: str, beeps: list[Run]) -> float:
+    """Evidence beyond the shortest pattern, in alarm cycles: a T3 cycle is three more beeps; for T4,
+    each group after the second is a cycle and a beep missing from the first 4 + 2 is a quarter less."""
+    if sound == SMOKE_ALARM:
+        return (len(beeps) - 4) / 3
+    groups = 1 + sum(1 for a, b in zip(beeps, beeps[1:], strict=False) if b.start - a.start > 1.0)
+    if groups > 2:
+        return float(groups - 2)
+    return min(0, len(beeps) - 6) / 4
+
+
+def alarm_confidence(sound: str, beeps: list[Run], strays: int) -> float:
+    """How sure a matched rhythm is an alarm, 0..1; 0.5 is the default bar.
+
+    Measured on speech, music and alarms mixed at 0 to -10 dB (`bench/alerts_accuracy.py`): real
+    alarms' beeps stand a median 21-46 dB out of their surroundings, while the few melodies that fall
+    into an alarm's rhythm stand 12-20 dB out. So the shortest pattern needs 21 dB to reach 0.5; each
+    further cycle of the rhythm counts as 8 dB (an alarm keeps going; a melody moves on), and a tone at
+    that pitch in the silences takes some away."""
+    prominence = float(np.median([beep.prominence for beep in beeps]))
+    extra = min(_extra_cycles(sound, beeps), 2.0)
+    score = 0.5 + (prominence - 21.0 + 8.0 * extra) / 40.0 - 0.1 * strays
+    return round(float(np.clip(score, 0.0, 1.0)), 3)
+
+
+class AlarmPatternDetector:
+    """Recognises T3 (smoke) and T4 (carbon monoxide) alarms from the shared spectrum.
+
+    Feed it every `FrameBlock` in order with `process_frames`; it returns an alert the first time an
+    alarm's rhythm is complete, and an "ended" event once the alarm has been silent for two cycles."""
+
+    _T3_TIMEOUT = 8.0  # two T3 cycles
+    _T4_TIMEOUT = 11.5  # two T4 cycles
+
+    def __init__(self, settings: AlarmSettings | None = None) -> None:
+        self.settings = settings or AlarmSettings()
+        self.tones = ToneRuns(self.settings)
+        self.required: dict[str, float] = {SMOKE_ALARM: 0.5, CO_ALARM: 0.5}
+        """Confidence an alarm needs before it is alerted on (the sensitivity setting moves it)."""
+        self._bins: dict[int, _BinHistory] = {}
+        self._sounding: dict[str, _Alarm] = {}
+        self._now = 0.0
+        self._tidied = 0.0
+
+    def process_frames(self, block: FrameBlock) -> list[AlertEvent]:
+        events: list[AlertEvent] = []
+        runs = self.tones.process(block)
+        if len(block):
+            self._now = frame_time(block.first + len(block) - 1)
+        touched: set[int] = set()
+        for run in runs:
+            history = self._bins.setdefault(run.bin, _BinHistory())
+            if run.complete:
+                history.ongoing = None
+                if run.duration >= 0.03:
+                    history.runs.append(run)
+            else:
+                history.ongoing = run
+            if run.duration >= 0.05:  # shorter blips (most of them, in speech) can complete no pattern
+                touched.add(run.bin)
+        for bin_index in sorted(touched):
+            events.extend(self._match(bin_index))
+        events.extend(self._expire())
+        if self._now - self._tidied > 1.0:
+            self._forget_old()
+            self._tidied = self._now
+        return events
+
+    def _match(self, bin_index: int) -> Iterator[AlertEvent]:
+        history = self._bins[bin_index]
+        runs = history.runs + ([history.ongoing] if history.ongoing is not None else [])
+        for sound, candidates, matcher, timeout in (
+            (SMOKE_ALARM, runs, _match_t3, self._T3_TIMEOUT),
+            (CO_ALARM, history.runs, _match_t4, self._T4_TIMEOUT),
+        ):
+            nearby = _at_pitch_of_last(candidates)
+            matched = matcher(nearby)
+            if matched is None:
+                continue
+            alarm = self._sounding.get(sound)
+            if alarm is not None:
+                alarm.bins.add(bin_index)
+                alarm.last_heard = max(alarm.last_heard, matched[-1].end)
+                continue
+            confidence = alarm_confidence(sound, matched, _strays(nearby, matched))
+            if confidence < self.required.get(sound, 0.5):
+                continue
+            start = matched[0].start
+            self._sounding[sound] = _Alarm(sound, start, {bin_index}, matched[-1].end, timeout)
+            log.info("sounds: %s at %.0f Hz from %.2f s", sound, matched[-1].hz, start)
+            yield AlertEvent(
+                sound=sound, start=start, at=self._now, confidence=confidence, detector="pattern"
+            )
+        if runs:
+            self._heard(bin_index, runs[-1])
+
+    def _heard(self, bin_index: int, latest: Run) -> None:
+        """Keep an alarm alive while beeps of its kind go on in (or next to) the bins it was found in."""
+        for alarm in self._sounding.values():
+            if not any(abs(bin_index - known) <= 1 for known in alarm.bins):
+                continue
+            if alarm.sound == SMOKE_ALARM:
+                fits = 0.3 <= latest.duration <= 0.75
+            else:
+                fits = 0.05 <= latest.duration <= 0.17
+            if fits:
+                alarm.last_heard = max(alarm.last_heard, latest.end)
+
+    def _expire(self) -> Iterator[AlertEvent]:
+        for sound, alarm in list(self._sounding.items()):
+            if self._now - alarm.last_heard > alarm.timeout:
+                del self._sounding[sound]
+                yield AlertEvent(
+                    sound=sound,
+                    start=alarm.start,
+                    at=self._now,
+                    confidence=1.0,
+                    detector="pattern",
+                    kind="ended",
+                    end=alarm.last_heard,
+                )
+
+    def _forget_old(self) -> None:
+        horizon = self._now - self.settings.history_s
+        for bin_index in list(self._bins):
+            history = self._bins[bin_index]
+            if history.runs and history.runs[0].end < horizon:
+                history.runs = [run for run in history.runs if run.end >= horizon]
+            if not history.runs and history.ongoing is None:
+                del self._bins[bin_index]
+
+    def finish(self) -> list[AlertEvent]:
+        """The end of the audio: every alarm still sounding has ended."""
+        events = [
+            AlertEvent(
+                sound=sound,
+                start=alarm.start,
+                at=self._now,
+                confidence=1.0,
+                detector="pattern",
+                kind="ended",
+                end=alarm.last_heard,
+            )
+            for sound, alarm in self._sounding.items()
+        ]
+        self._sounding.clear()
+        return events
+
+
+def detect_alarms(
+    audio: AudioArray, settings: AlarmSettings | None = None, chunk_s: float = 0.1
+) -> list[AlertEvent]:
+    """Every alarm event in a whole recording, fed in microphone-sized chunks (for tests and scripts)."""
+    spectrogram = Spectrogram()
+    detector = AlarmPatternDetector(settings)
+    step = int(chunk_s * 16_000)
+    events: list[AlertEvent] = []
+    for offset in range(0, len(audio), step):
+        events += detector.process_frames(spectrogram.push(audio[offset : offset + step]))
+    return events + detector.finish()

@@ -1,0 +1,494 @@
+"""Sounds the user teaches: their doorbell, kettle, washing machine or intercom, from 1-5 recordings.
+
+**The fingerprint** is a *tone map*: for every 20 ms and every 31 Hz bin from 200 Hz to 6 kHz, how far a
+tone stands out of its neighbourhood (the same prominence the alarm detector uses, clipped to 0-30 dB).
+Chimes, beeps, buzzers and jingles are made of tones, and a tone map keeps exactly what tells one
+doorbell from another (which pitches, in what order, for how long) while speech and music, whose
+harmonics wander, add little to it. Each example is trimmed to where it sounds (at most 2.5 s) and kept
+as one template.
+
+**Recognising** slides every template over the live tone map and takes the normalised correlation
+(Pearson's r over the template's frequency band); a sound is heard when its best template reaches the
+bar. Measured in `bench/alerts_accuracy.py`: a taught doorbell under speech as loud as it scores
+0.65-0.75, speech, music and noise alone at most about 0.45, another doorbell on other notes about 0.4.
+A chime that shares its notes and rhythm with the taught one (the same two notes in reverse order)
+scores close to the taught one: tell such sounds apart by their other features you cannot.
+
+**The library** lives in the user data folder (`ASSISTANT_SOUNDS_DIR`, default the platform's user
+data folder + `sounds`), one folder per sound: `sound.json` (name, when taught, how alike the examples
+are) and `examples.npz` (the trimmed recordings, 16-bit), so a better fingerprint later can be rebuilt
+from the same recordings.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import shutil
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from assistant.audio.source import SAMPLE_RATE, AudioArray
+from assistant.errors import AssistantError, AudioInputError
+from assistant.sounds.spectrum import (
+    FRAMES_PER_SECOND,
+    TONE_BINS,
+    FloatMatrix,
+    FrameBlock,
+    Spectrogram,
+    frame_time,
+)
+from assistant.sounds.types import CRITICAL_SOUNDS, AlertEvent
+
+log = logging.getLogger("assistant.sounds.taught")
+
+MAX_EXAMPLES = 5
+MAX_EXAMPLE_SECONDS = 30.0
+"""A longer recording is refused: teach the sound, not the minutes around it."""
+TEMPLATE_SECONDS = 2.5
+"""The most of an example a template keeps (from where it starts to sound)."""
+DEFAULT_BAR = 0.5
+"""The similarity (Pearson's r) that makes a match at the default sensitivity."""
+LIBRARY_FORMAT = 1
+
+_BINS = TONE_BINS
+_CLIP_DB = 30.0
+_TONE_DB = 12.0  # a cell this prominent is part of the sound
+_BAND_MARGIN = 8  # bins either side of the template's own tones that the comparison also covers
+_DECIMATE = 2  # tone-map frames are 20 ms: the stronger of two 10 ms frames
+_SILENT_DBFS = -50.0
+
+
+class TaughtSoundError(AssistantError):
+    """A sound cannot be taught, found or forgotten; the message says why and what to do."""
+
+
+# ------------------------------------------------------------------------------------------ features
+
+
+def tone_map(block: FrameBlock) -> FloatMatrix:
+    """Prominence (0-30 dB) of every 10 ms frame of `block` at every bin from 200 Hz to 6 kHz."""
+    prominence, _ = block.tones
+    return np.clip(prominence, 0.0, _CLIP_DB).astype(np.float32)
+
+
+def _decimate(frames: FloatMatrix) -> FloatMatrix:
+    usable = len(frames) - len(frames) % _DECIMATE
+    pairs: FloatMatrix = frames[:usable].reshape(-1, _DECIMATE, frames.shape[1]).max(axis=1)
+    return pairs
+
+
+def _dbfs(audio: AudioArray) -> float:
+    peak = float(np.max(np.abs(audio))) if len(audio) else 0.0
+    return 20 * float(np.log10(peak)) if peak > 0 else -120.0
+
+
+@dataclass(frozen=True)
+class Template:
+    """One example's tone map, trimmed to where it sounds, over its own band of bins."""
+
+    map: FloatMatrix
+    band: slice
+
+    @property
+    def frames(self) -> int:
+        return int(self.map.shape[0])
+
+    @property
+    def seconds(self) -> float:
+        return self.frames * _DECIMATE / FRAMES_PER_SECOND
+
+
+def make_template(audio: AudioArray, label: str = "the example") -> Template:
+    """The template of one recording. Raises `TaughtSoundError` when nothing in it stands out."""
+    if _dbfs(audio) < _SILENT_DBFS:
+        raise TaughtSoundError(
+            f"{label} is silent (its loudest moment is {_dbfs(audio):.0f} dBFS): record the sound "
+            "closer to the microphone, or louder."
+        )
+    full = _decimate(tone_map(Spectrogram().push(audio)))
+    sounding = np.flatnonzero((full >= _TONE_DB).any(axis=1))
+    if len(sounding) < 3:
+        raise TaughtSoundError(
+            f"{label} has no sound that stands out (no tone, chime or beep): record the sound itself, "
+            "with as little else as possible."
+        )
+    limit = int(TEMPLATE_SECONDS * FRAMES_PER_SECOND / _DECIMATE)
+    trimmed = full[sounding[0] : sounding[-1] + 1][:limit]
+    tonal_bins = np.flatnonzero((trimmed >= _TONE_DB).any(axis=0))
+    band = slice(
+        max(0, int(tonal_bins[0]) - _BAND_MARGIN), min(len(_BINS), int(tonal_bins[-1]) + _BAND_MARGIN + 1)
+    )
+    return Template(np.ascontiguousarray(trimmed[:, band]), band)
+
+
+def similarity(template: Template, maps: FloatMatrix) -> npt.NDArray[np.float64]:
+    """Pearson's r between `template` and every window of the tone map `maps` (20 ms frames, all bins)
+    that ends at each frame from `template.frames - 1` on."""
+    length = template.frames
+    count = len(maps) - length + 1
+    if count <= 0:
+        return np.zeros(0)
+    band = np.ascontiguousarray(maps[:, template.band], dtype=np.float32)
+    rows, width = band.shape
+    # Windows as a strided view (no copy): (count, length, width).
+    step_row, step_col = band.strides
+    windows = np.lib.stride_tricks.as_strided(
+        band, shape=(count, length, width), strides=(step_row, step_row, step_col), writeable=False
+    )
+    reference = template.map - template.map.mean()
+    reference_norm = float(np.sqrt(np.sum(reference**2, dtype=np.float64))) or 1.0
+    products = np.tensordot(windows, reference, axes=([1, 2], [0, 1])).astype(np.float64)
+    # Window sums and sums of squares from running totals over frames: O(frames), not O(cells).
+    frame_sums = np.concatenate([[0.0], np.cumsum(band.sum(axis=1, dtype=np.float64))])
+    frame_squares = np.concatenate([[0.0], np.cumsum(np.square(band, dtype=np.float64).sum(axis=1))])
+    sums = frame_sums[length:] - frame_sums[:count]
+    squares = frame_squares[length:] - frame_squares[:count]
+    spread = np.sqrt(np.maximum(squares - sums**2 / (length * width), 1e-9))
+    result: npt.NDArray[np.float64] = products / (spread * reference_norm)
+    return result
+
+
+# ------------------------------------------------------------------------------------------ sounds
+
+
+@dataclass(frozen=True)
+class TaughtSound:
+    """A sound the user taught: its name, the trimmed example recordings, and how alike they were
+    (`agreement`, the lowest similarity of one example to the others; None with a single example)."""
+
+    name: str
+    examples: tuple[AudioArray, ...]
+    created: float = field(default_factory=time.time)
+    agreement: float | None = None
+
+    def templates(self) -> list[Template]:
+        return [make_template(example, f"example {index + 1}") for index, example in enumerate(self.examples)]
+
+
+def _trim(audio: AudioArray) -> AudioArray:
+    """The part of a recording that sounds, with 0.2 s either side (silence around costs storage)."""
+    frame = SAMPLE_RATE // 50
+    usable = len(audio) - len(audio) % frame
+    energy = np.mean(np.square(audio[:usable].reshape(-1, frame), dtype=np.float64), axis=1)
+    if not len(energy) or energy.max() <= 0:
+        return audio
+    loud = np.flatnonzero(energy >= energy.max() * 10 ** (-40 / 10))
+    margin = int(0.2 * SAMPLE_RATE)
+    start = max(0, int(loud[0]) * frame - margin)
+    end = min(len(audio), (int(loud[-1]) + 1) * frame + margin + int(TEMPLATE_SECONDS * SAMPLE_RATE))
+    return audio[start:end]
+
+
+def check_name(name: str) -> str:
+    cleaned = " ".join(name.split())
+    if not cleaned:
+        raise TaughtSoundError("A taught sound needs a name, such as 'doorbell' or 'kettle'.")
+    if cleaned.casefold() in CRITICAL_SOUNDS:
+        raise TaughtSoundError(
+            f"'{cleaned}' is recognised by its pattern already and cannot be taught: pick another name."
+        )
+    if len(cleaned) > 60:
+        raise TaughtSoundError("That name is too long: use at most 60 characters.")
+    return cleaned
+
+
+def learn_sound(
+    name: str, examples: Sequence[AudioArray], labels: Sequence[str] | None = None
+) -> TaughtSound:
+    """Check 1-5 example recordings and make a taught sound of them. `labels` name the examples in
+    messages (file names). Raises `TaughtSoundError` for a silent, too long or featureless example."""
+    name = check_name(name)
+    if not 1 <= len(examples) <= MAX_EXAMPLES:
+        raise TaughtSoundError(f"Teach a sound with 1 to {MAX_EXAMPLES} examples (got {len(examples)}).")
+    names = list(labels) if labels is not None else [f"example {i + 1}" for i in range(len(examples))]
+    trimmed: list[AudioArray] = []
+    templates: list[Template] = []
+    for audio, label in zip(examples, names, strict=True):
+        if len(audio) > MAX_EXAMPLE_SECONDS * SAMPLE_RATE:
+            raise TaughtSoundError(
+                f"{label} is {len(audio) / SAMPLE_RATE:.0f} s long: record just the sound (at most "
+                f"{MAX_EXAMPLE_SECONDS:.0f} s)."
+            )
+        templates.append(make_template(audio, label))
+        trimmed.append(_trim(audio).astype(np.float32))
+    return TaughtSound(name, tuple(trimmed), agreement=_agreement(templates, trimmed))
+
+
+def _agreement(templates: list[Template], examples: list[AudioArray]) -> float | None:
+    """The lowest, over examples, of its best similarity to another example's template."""
+    if len(templates) < 2:
+        return None
+    worst = 1.0
+    for index, audio in enumerate(examples):
+        padded = np.concatenate([np.zeros(SAMPLE_RATE, np.float32), audio, np.zeros(SAMPLE_RATE, np.float32)])
+        maps = _decimate(tone_map(Spectrogram().push(padded)))
+        best = max(
+            float(np.max(similarity(other, maps), initial=0.0))
+            for position, other in enumerate(templates)
+            if position != index
+        )
+        worst = min(worst, best)
+    return round(worst, 3)
+
+
+# ------------------------------------------------------------------------------------------ library
+
+
+def sounds_dir() -> Path:
+    """Where taught sounds are kept: $ASSISTANT_SOUNDS_DIR, else the platform's user data folder."""
+    configured = os.environ.get("ASSISTANT_SOUNDS_DIR")
+    if configured:
+        return Path(configured).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("assistant")) / "sounds"
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.casefold()).strip("-") or "sound"
+
+
+class SoundLibrary:
+    """The taught sounds on disk. Nothing is read or written until a method is called."""
+
+    def __init__(self, folder: Path | None = None) -> None:
+        self.folder = folder if folder is not None else sounds_dir()
+
+    def _path(self, name: str) -> Path:
+        return self.folder / _slug(name)
+
+    def names(self) -> list[str]:
+        return [sound.name for sound in self.load_all()]
+
+    def load_all(self) -> list[TaughtSound]:
+        """Every taught sound; a damaged entry is skipped with a warning rather than stopping the rest."""
+        if not self.folder.is_dir():
+            return []
+        sounds: list[TaughtSound] = []
+        for entry in sorted(self.folder.iterdir()):
+            if not (entry / "sound.json").is_file():
+                continue
+            try:
+                sounds.append(self._read(entry))
+            except (OSError, ValueError, KeyError) as error:
+                log.warning("sounds: skipping %s, which is damaged (%s)", entry, error)
+        return sounds
+
+    def get(self, name: str) -> TaughtSound:
+        path = self._path(check_name(name))
+        if not (path / "sound.json").is_file():
+            raise TaughtSoundError(
+                f"No taught sound is called '{name}'. `assistant sounds list` shows the taught sounds."
+            )
+        try:
+            return self._read(path)
+        except (OSError, ValueError, KeyError) as error:
+            raise TaughtSoundError(
+                f"The taught sound '{name}' in {path} is damaged ({error}): forget it with "
+                f'`assistant sounds forget "{name}"` and teach it again.'
+            ) from error
+
+    def _read(self, path: Path) -> TaughtSound:
+        meta = json.loads((path / "sound.json").read_text(encoding="utf-8"))
+        with np.load(path / "examples.npz") as stored:
+            examples = tuple(
+                (stored[f"example{index}"].astype(np.float32) / 32767.0)
+                for index in range(int(meta["examples"]))
+            )
+        agreement = meta.get("agreement")
+        return TaughtSound(
+            name=str(meta["name"]),
+            examples=examples,
+            created=float(meta.get("created", 0.0)),
+            agreement=None if agreement is None else float(agreement),
+        )
+
+    def add(self, sound: TaughtSound, replace: bool = False) -> Path:
+        """Store `sound`. Refuses a name that is taken unless `replace`."""
+        path = self._path(sound.name)
+        if (path / "sound.json").is_file() and not replace:
+            existing = self._existing_name(path)
+            raise TaughtSoundError(
+                f"A sound called '{existing}' is taught already. To replace it, teach it again with "
+                f'--replace, or first run `assistant sounds forget "{existing}"`.'
+            )
+        self.folder.mkdir(parents=True, exist_ok=True)
+        staging = self.folder / f".{path.name}.saving-{os.getpid()}"
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir()
+        arrays = {
+            f"example{index}": np.round(np.clip(example, -1, 1) * 32767).astype(np.int16)
+            for index, example in enumerate(sound.examples)
+        }
+        np.savez_compressed(staging / "examples.npz", **arrays)  # type: ignore[arg-type]
+        meta = {
+            "format": LIBRARY_FORMAT,
+            "name": sound.name,
+            "created": sound.created,
+            "examples": len(sound.examples),
+            "agreement": sound.agreement,
+        }
+        (staging / "sound.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+        if path.exists():
+            shutil.rmtree(path)
+        os.replace(staging, path)
+        return path
+
+    def _existing_name(self, path: Path) -> str:
+        try:
+            return str(json.loads((path / "sound.json").read_text(encoding="utf-8"))["name"])
+        except (OSError, ValueError, KeyError):
+            return path.name
+
+    def forget(self, name: str) -> str:
+        """Delete a taught sound; returns its stored name."""
+        path = self._path(check_name(name))
+        if not (path / "sound.json").is_file():
+            raise TaughtSoundError(
+                f"No taught sound is called '{name}'. `assistant sounds list` shows the taught sounds."
+            )
+        stored = self._existing_name(path)
+        shutil.rmtree(path)
+        return stored
+
+
+def load_examples(paths: Sequence[Path]) -> list[AudioArray]:
+    """Decode example files; an unreadable one raises `TaughtSoundError` naming it."""
+    from assistant.audio.sources import load_audio_file
+
+    audio: list[AudioArray] = []
+    for path in paths:
+        if not path.is_file():
+            raise TaughtSoundError(f"Example {path} not found: check the path.")
+        try:
+            audio.append(load_audio_file(path))
+        except AudioInputError as error:
+            raise TaughtSoundError(f"Example {path.name} cannot be used: {error}") from error
+    return audio
+
+
+# ------------------------------------------------------------------------------------------ matching
+
+
+@dataclass
+class _Heard:
+    """A sound over its bar: its best match so far (alerted once the match stops improving)."""
+
+    score: float
+    start: float
+    best_at: float
+    last: float
+    alerted: bool = False
+
+
+_PEAK_WAIT = 0.1  # seconds a match must stop improving before it is alerted (its best alignment)
+
+
+class TaughtSoundMatcher:
+    """Listens for taught sounds on the shared spectrum: `process_frames(block)` returns an alert when a
+    sound's best template reaches its bar, and an "ended" event when it has stopped matching."""
+
+    def __init__(self, sounds: Sequence[TaughtSound]) -> None:
+        self.sounds = list(sounds)
+        self._templates = [(sound.name, template) for sound in self.sounds for template in sound.templates()]
+        self._longest = max((template.frames for _, template in self._templates), default=0)
+        self.required: dict[str, float] = {sound.name: 0.5 for sound in self.sounds}
+        """Confidence each sound needs (the sensitivity setting moves it)."""
+        self._maps = np.zeros((0, len(_BINS)), np.float32)
+        self._odd: FloatMatrix | None = None  # a 10 ms frame waiting for its pair
+        self._first_frame = 0  # index (20 ms) of self._maps[0]
+        self._heard: dict[str, _Heard] = {}
+
+    @staticmethod
+    def confidence(score: float) -> float:
+        """Similarity to confidence: the default bar (r = 0.5) is 0.5, r = 0.9 or more is 1."""
+        return round(float(np.clip(0.5 + (score - DEFAULT_BAR) * 1.25, 0.0, 1.0)), 3)
+
+    def process_frames(self, block: FrameBlock) -> list[AlertEvent]:
+        if not self._templates or len(block) == 0:
+            return []
+        maps = tone_map(block)
+        if self._odd is not None:
+            maps = np.concatenate([self._odd[None, :], maps])
+        self._odd = maps[-1] if len(maps) % _DECIMATE else None
+        fresh = _decimate(maps)
+        if not len(fresh):
+            return []
+        kept = max(self._longest - 1, 0)
+        history = self._maps[-kept:] if kept else self._maps[:0]
+        self._first_frame += len(self._maps) - len(history)
+        self._maps = np.concatenate([history, fresh])
+        now = self._time(len(self._maps) - 1)
+        best: dict[str, tuple[float, float]] = {}
+        for name, template in self._templates:
+            scores = similarity(template, self._maps[-(template.frames + len(fresh) - 1) :])
+            if not len(scores):
+                continue
+            index = int(np.argmax(scores))
+            end_frame = len(self._maps) - len(scores) + index
+            start = self._time(end_frame - template.frames + 1)
+            score = float(scores[index])
+            if score > best.get(name, (-1.0, 0.0))[0]:
+                best[name] = (score, start)
+        return self._decide(best, now)
+
+    def _time(self, index: int) -> float:
+        """Audio seconds at the start of 20 ms map frame `index` (relative to self._maps)."""
+        return frame_time((self._first_frame + index) * _DECIMATE) - 0.5 / FRAMES_PER_SECOND
+
+    def _decide(self, best: dict[str, tuple[float, float]], now: float) -> list[AlertEvent]:
+        events: list[AlertEvent] = []
+        for name, (score, start) in best.items():
+            if self.confidence(score) < self.required.get(name, 0.5):
+                continue
+            heard = self._heard.get(name)
+            if heard is None:
+                self._heard[name] = _Heard(score, start, now, now)
+            else:
+                heard.last = now
+                if score > heard.score and not heard.alerted:
+                    heard.score, heard.start, heard.best_at = score, start, now
+        for name, heard in list(self._heard.items()):
+            if not heard.alerted and (now - heard.best_at >= _PEAK_WAIT or heard.last < now):
+                heard.alerted = True
+                events.append(
+                    AlertEvent(
+                        sound=name,
+                        start=heard.start,
+                        at=now,
+                        confidence=self.confidence(heard.score),
+                        detector="taught",
+                    )
+                )
+            if now - heard.last > 1.0:
+                del self._heard[name]
+                events.append(
+                    AlertEvent(
+                        sound=name,
+                        start=heard.start,
+                        at=now,
+                        confidence=1.0,
+                        detector="taught",
+                        kind="ended",
+                        end=heard.last,
+                    )
+                )
+        return events
+
+    def finish(self) -> list[AlertEvent]:
+        events: list[AlertEvent] = []
+        for name, heard in self._heard.items():
+            if not heard.alerted:
+                confidence = self.confidence(heard.score)
+                events.append(AlertEvent(name, heard.start, heard.last, confidence, "taught"))
+            events.append(AlertEvent(name, heard.start, heard.last, 1.0, "taught", "ended", heard.last))
+        self._heard.clear()
+        return events
