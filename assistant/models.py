@@ -180,6 +180,15 @@ _SPECS: tuple[ModelSpec, ...] = (
         source="Salesforce/blip-image-captioning-base",
         description="BLIP base: short one-line image captions",
     ),
+    ModelSpec(
+        name="ast-audioset",
+        engine="transformers",
+        task="sounds",
+        size_mb=346,
+        licence="BSD-3-Clause",
+        source="MIT/ast-finetuned-audioset-10-10-0.4593",
+        description="Audio Spectrogram Transformer (AudioSet, 527 sounds): dog, baby crying, knocking, siren…",
+    ),
 )
 
 MODELS: dict[str, ModelSpec] = {spec.name: spec for spec in _SPECS}
