@@ -314,12 +314,8 @@ class SoundLibrary:
     def add(self, sound: TaughtSound, replace: bool = False) -> Path:
         """Store `sound`. Refuses a name that is taken unless `replace`."""
         path = self._path(sound.name)
-        if (path / "sound.json").is_file() and not replace:
-            existing = self._existing_name(path)
-            raise TaughtSoundError(
-                f"A sound called '{existing}' is taught already. To replace it, teach it again with "
-                f'--replace, or first run `assistant sounds forget "{existing}"`.'
-            )
+        if not replace:
+            self.ensure_free(sound.name)
         self.folder.mkdir(parents=True, exist_ok=True)
         staging = self.folder / f".{path.name}.saving-{os.getpid()}"
         shutil.rmtree(staging, ignore_errors=True)
@@ -341,6 +337,16 @@ class SoundLibrary:
             shutil.rmtree(path)
         os.replace(staging, path)
         return path
+
+    def ensure_free(self, name: str) -> None:
+        """Refuse a name already taught, saying how to replace it."""
+        path = self._path(check_name(name))
+        if (path / "sound.json").is_file():
+            existing = self._existing_name(path)
+            raise TaughtSoundError(
+                f"A sound called '{existing}' is taught already. To replace it, teach it again with "
+                f'--replace, or first run `assistant sounds forget "{existing}"`.'
+            )
 
     def _existing_name(self, path: Path) -> str:
         try:

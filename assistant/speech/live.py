@@ -12,7 +12,7 @@ import logging
 import threading
 from collections.abc import Callable
 
-from assistant.audio.source import AudioSource
+from assistant.audio.source import AudioArray, AudioSource
 from assistant.errors import AudioInputError, DeviceLostError, EndOfAudio
 from assistant.speech.engines import RecognizerOptions, SpeechRecognizer, load_recognizer
 from assistant.speech.streaming import StreamingSettings, StreamingTranscriber
@@ -22,6 +22,7 @@ log = logging.getLogger("assistant.speech.live")
 
 EventCallback = Callable[[CaptionEvent], None]
 StatusCallback = Callable[[str], None]
+AudioCallback = Callable[[AudioArray], None]
 
 
 class LiveCaptioner:
@@ -34,8 +35,13 @@ class LiveCaptioner:
         on_event: EventCallback,
         on_status: StatusCallback | None = None,
         reconnect_seconds: float = 1.0,
+        on_audio: AudioCallback | None = None,
     ) -> None:
+        """`on_audio`, when given, receives every chunk read from the source, on this loop's thread,
+        before it is captioned: a fan-out of the one capture (sound alerts listen this way). Keep it
+        cheap, such as `AudioTap.push` (which copies the chunk into a bounded buffer)."""
         self.source = source
+        self._on_audio = on_audio
         self.transcriber = transcriber
         self._on_event = on_event
         self._on_status = on_status or (lambda message: log.info("captions: %s", message))
@@ -61,6 +67,8 @@ class LiveCaptioner:
                         return
                     continue
                 if len(chunk):
+                    if self._on_audio is not None:
+                        self._on_audio(chunk)
                     self.transcriber.insert_audio(chunk)
                 self._emit(self.transcriber.process())
                 self._report_lag()
@@ -115,6 +123,7 @@ def build_live_captioner(
     threads: int = 2,
     on_event: EventCallback,
     on_status: StatusCallback | None = None,
+    on_audio: AudioCallback | None = None,
 ) -> LiveCaptioner:
     """Load the model and make a captioner for `source_spec` (mic, system, a device, or a file).
     Slow (loads a model): call it off the GUI thread."""
@@ -127,4 +136,4 @@ def build_live_captioner(
         language=language, translate=translate, vocabulary=vocabulary or "", threads=threads
     )
     recognizer = load_recognizer(engine, model, options)
-    return LiveCaptioner(source, build_transcriber(recognizer), on_event, on_status)
+    return LiveCaptioner(source, build_transcriber(recognizer), on_event, on_status, on_audio=on_audio)
