@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 from assistant.speech.engines import DEFAULT_ENGINE, DEFAULT_MODEL, ENGINES
 
@@ -36,5 +37,27 @@ def add_recognition_options(parser: argparse.ArgumentParser, *, with_defaults: b
         "--vocabulary", default=default(""), help="names and terms to prefer, e.g. 'Kubernetes, Anaïs'"
     )
     parser.add_argument(
-        "--threads", type=int, default=default(2), help="CPU threads for recognition (default 2)"
+        "--threads",
+        type=thread_count,
+        default=default(2),
+        help=f"CPU threads for recognition, 1 to {max_threads()} (default 2)",
     )
+
+
+def max_threads() -> int:
+    """The most recognition threads worth asking for: twice the cores; more only slows every thread."""
+    return 2 * (os.cpu_count() or 1)
+
+
+def thread_count(text: str) -> int:
+    """An argparse type for --threads: a whole number from 1 to `max_threads()`, or one clear message."""
+    limit = max_threads()
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= limit:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a thread count: give a whole number from 1 to {limit}"
+        )
+    return value
