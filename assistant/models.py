@@ -698,10 +698,25 @@ def ensure_downloads_allowed(spec: ModelSpec) -> None:
         )
 
 
-def download(name: str, progress: bool = True) -> Path:
+DOWNLOAD_TIMEOUT_S = 30.0
+"""Seconds a download waits for a connection, or for the next bytes, before it gives up: a captive
+portal or a broken proxy accepts the connection and never answers, and without a limit we waited for ever."""
+
+
+def download_host(spec: ModelSpec) -> str:
+    """The server a download of `spec` talks to, for the line that says what we are waiting for."""
+    if spec.engine == "openai-whisper":
+        return "openaipublic.azureedge.net"
+    from huggingface_hub import constants
+
+    return str(constants.ENDPOINT).split("://", 1)[-1].rstrip("/")
+
+
+def download(name: str, progress: bool = True, timeout: float = DOWNLOAD_TIMEOUT_S) -> Path:
     """Fetch a registry model into its cache (the hub cache, or openai-whisper's) and return its path.
 
-    The only network access in the model store; call it only when the user asked for a download.
+    The only network access in the model store; call it only when the user asked for a download. Every
+    connection and every read gives up after `timeout` seconds without an answer.
     """
     spec = get_spec(name)
     if spec is None:
@@ -709,14 +724,42 @@ def download(name: str, progress: bool = True) -> Path:
             f"Unknown model {name!r}: see `assistant models list` for the names to download."
         )
     ensure_downloads_allowed(spec)
-    path = _download_whisper(spec) if spec.engine == "openai-whisper" else _download_hub(spec, progress)
+    if spec.engine == "openai-whisper":
+        path = _download_whisper(spec, timeout)
+    else:
+        path = _download_hub(spec, progress, timeout)
     _checked(path, spec.engine, spec.name, "the download was damaged: run the download again", False)
     return path
 
 
-def _download_hub(spec: ModelSpec, progress: bool) -> Path:
+def _use_hub_timeout(timeout: float) -> None:
+    """Give huggingface_hub's one shared HTTP client our timeout (its own has none on the repository
+    query, so a server that accepts and never answers held the download for ever)."""
+    import httpx2
+    from huggingface_hub.utils import _http
+
+    limits = httpx2.Timeout(timeout).as_dict()
+
+    def bounded(request: httpx2.Request) -> None:
+        # huggingface_hub passes `timeout=None` on some calls, which overrides a client default.
+        asked = request.extensions.get("timeout") or {}
+        request.extensions["timeout"] = {k: asked.get(k) or v for k, v in limits.items()}
+
+    def client() -> httpx2.Client:
+        return httpx2.Client(
+            event_hooks={"request": [bounded, _http.hf_request_event_hook]},
+            follow_redirects=True,
+            timeout=httpx2.Timeout(timeout),
+        )
+
+    _http.set_client_factory(client)
+
+
+def _download_hub(spec: ModelSpec, progress: bool, timeout: float) -> Path:
     from huggingface_hub import snapshot_download
     from tqdm.auto import tqdm
+
+    _use_hub_timeout(timeout)
 
     class _SilentTqdm(tqdm):  # type: ignore[misc]  # tqdm ships no type hints
         def __init__(self, *args: object, **kwargs: object) -> None:
@@ -728,15 +771,29 @@ def _download_hub(spec: ModelSpec, progress: bool) -> Path:
     try:
         if spec.engine == "faster-whisper":
             found = snapshot_download(
-                spec.source, cache_dir=cache, allow_patterns=_FASTER_WHISPER_FILES, tqdm_class=bar
+                spec.source,
+                cache_dir=cache,
+                allow_patterns=_FASTER_WHISPER_FILES,
+                tqdm_class=bar,
+                etag_timeout=timeout,
             )
         else:
             found = snapshot_download(
-                spec.source, cache_dir=cache, ignore_patterns=_TRANSFORMERS_SKIP, tqdm_class=bar
+                spec.source,
+                cache_dir=cache,
+                ignore_patterns=_TRANSFORMERS_SKIP,
+                tqdm_class=bar,
+                etag_timeout=timeout,
             )
         return Path(found)
     except Exception as error:  # network, HTTP, disk: all end the same way for the user
         first_line = str(error).splitlines()[0] if str(error) else ""
+        if "Timeout" in first_line or "Timeout" in type(error).__name__:
+            raise AssistantError(
+                f"Download of {spec.name} failed: {download_host(spec)} sent nothing for {timeout:g} s. "
+                "A sign-in page (captive portal) or a proxy may be holding the connection: check the "
+                "network, then try again (--timeout to wait longer)."
+            ) from error
         raise AssistantError(
             f"Download of {spec.name} from the Hugging Face hub ({spec.source}) failed: "
             f"{type(error).__name__}: {first_line}. Check the internet connection and free disk space, "
@@ -744,10 +801,16 @@ def _download_hub(spec: ModelSpec, progress: bool) -> Path:
         ) from error
 
 
-def _download_whisper(spec: ModelSpec) -> Path:
+def _download_whisper(spec: ModelSpec, timeout: float) -> Path:
+    import socket
+
     import whisper  # imports torch: only here, where a download was asked for
 
     root = whisper_cache_dir()
+    # WORKAROUND: whisper._download calls urlopen without a timeout; the socket default is the only
+    # way to give it one.
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(timeout)
     try:
         root.mkdir(parents=True, exist_ok=True)
         url = whisper._MODELS[spec.source]
@@ -758,3 +821,5 @@ def _download_whisper(spec: ModelSpec) -> Path:
             f"Download of {spec.name} (openai-whisper) failed: {type(error).__name__}: {error}. "
             "Check the internet connection and free disk space, then try again."
         ) from error
+    finally:
+        socket.setdefaulttimeout(previous)

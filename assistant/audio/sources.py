@@ -14,6 +14,7 @@ from __future__ import annotations
 import collections
 import logging
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -515,16 +516,68 @@ def _planar_to_mono(frame: Any) -> AudioArray:
     return mono.astype(np.float32, copy=False)
 
 
-def _decode_file(path: Path) -> AudioArray:
-    """Decode any audio format FFmpeg (via PyAV) reads into 16 kHz mono float32."""
+URL_TIMEOUT_S = 15.0
+"""Seconds to wait for a URL's server to connect, or to send the next bytes, before giving up."""
+
+_MANGLED_URL = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):/(?!/)")
+
+
+def _is_url(text: str) -> bool:
+    return re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", text) is not None
+
+
+def _timed_out(error: BaseException) -> bool:
+    """FFmpeg's own timeout shows as an "Immediate exit requested" (its interrupt callback fired)."""
     import av
 
+    return isinstance(error, (TimeoutError, av.error.ExitError)) or "timed out" in str(error).lower()
+
+
+def _ffmpeg_reason(error: BaseException) -> str:
+    """FFmpeg's complaint without its `[tcp @ 0x...]` prefixes or errno numbers, in plain words."""
+    text = re.sub(r"\[Errno -?\d+\]\s*", "", str(error))
+    text = re.sub(r"\[\w+ @ 0x[0-9a-f]+\]\s*", "", text)
+    text = re.sub(r":\s*'[^']*'$", "", text).strip()
+    if "moov atom not found" in text or "Invalid data found" in text:
+        return "the file is damaged or not audio FFmpeg understands"
+    return text or type(error).__name__
+
+
+def _decode_file(path: Path | str, timeout: float = URL_TIMEOUT_S) -> AudioArray:
+    """Decode any audio format FFmpeg (via PyAV) reads into 16 kHz mono float32.
+
+    `path` may be a file, `-` (standard input) or a URL FFmpeg can fetch (http, https, ...); a URL's
+    server that stops sending for `timeout` seconds ends the decoding with a clear error."""
+    import av
+
+    text = str(path)
+    if _MANGLED_URL.match(text) and not Path(text).exists():
+        text = _MANGLED_URL.sub(r"\1://", text)  # Path("http://x") is "http:/x"
+    source: Any = text
+    options: dict[str, Any] = {}
+    if text == "-":
+        source, text = sys.stdin.buffer, "standard input"
+    elif _is_url(text):
+        options["timeout"] = (timeout, timeout)
+    else:
+        local = Path(text).expanduser()
+        if not local.exists():
+            raise AudioInputError(f"cannot read {text}: no such file")
+        if local.is_dir():
+            raise AudioInputError(f"cannot read {text}: it is a folder, not an audio file")
+        source = str(local)
+    path = text
     try:
-        container = av.open(str(path))
-    except (av.error.FFmpegError, UnicodeDecodeError) as error:
-        raise AudioInputError(
-            f"cannot read {path}: not an audio file FFmpeg understands ({error})"
-        ) from error
+        av.logging.set_level(None)  # FFmpeg's own `[tcp @ 0x...]` lines are not for the user
+        container = av.open(source, **options)
+    except (av.error.FFmpegError, UnicodeDecodeError, OSError) as error:
+        if _is_url(text) and _timed_out(error):
+            raise AudioInputError(f"cannot read {text}: the server sent nothing for {timeout:g} s") from error
+        if _is_url(text):
+            raise AudioInputError(f"cannot read {text}: {_ffmpeg_reason(error)}") from error
+        reason = _ffmpeg_reason(error)
+        detail = "" if reason.startswith("the file is damaged") else f" ({reason})"
+        raise AudioInputError(f"cannot read {text}: not an audio file FFmpeg understands{detail}") from error
     try:
         if not container.streams.audio:
             raise AudioInputError(f"cannot read {path}: the file has no audio track")
@@ -537,8 +590,14 @@ def _decode_file(path: Path) -> AudioArray:
             for frame in container.decode(stream):
                 pieces.extend(_planar_to_mono(out) for out in resampler.resample(frame))
             pieces.extend(_planar_to_mono(out) for out in resampler.resample(None))
-        except av.error.FFmpegError as error:
-            raise AudioInputError(f"cannot read {path}: the audio is corrupt ({error})") from error
+        except (av.error.FFmpegError, OSError) as error:
+            if _is_url(text) and _timed_out(error):
+                raise AudioInputError(
+                    f"cannot read {text}: the server stopped sending for {timeout:g} s"
+                ) from error
+            raise AudioInputError(
+                f"cannot read {path}: the audio is corrupt ({_ffmpeg_reason(error)})"
+            ) from error
     finally:
         container.close()
     audio = np.concatenate(pieces) if pieces else _EMPTY
@@ -658,5 +717,6 @@ def open_audio_source(spec: str, realtime: bool = False) -> AudioSource:
 
 
 def load_audio_file(path: str | os.PathLike[str]) -> AudioArray:
-    """Decode a whole audio (or video) file to 16 kHz mono float32; `AudioInputError` if it can't be."""
-    return _decode_file(Path(path))
+    """Decode a whole audio (or video) file, `-` (standard input) or a URL to 16 kHz mono float32;
+    `AudioInputError` if it can't be."""
+    return _decode_file(path if isinstance(path, str) else Path(path))

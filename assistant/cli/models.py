@@ -27,6 +27,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     download.add_argument("name", metavar="NAME", help="a model name from `assistant models list`")
     download.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
     download.add_argument("--quiet", action="store_true", help="no progress bar")
+    download.add_argument(
+        "--timeout",
+        type=float,
+        default=models.DOWNLOAD_TIMEOUT_S,
+        metavar="SECONDS",
+        help=f"give up when the server sends nothing for this long (default {models.DOWNLOAD_TIMEOUT_S:g})",
+    )
     download.set_defaults(handler=_download)
 
 
@@ -83,6 +90,12 @@ def _download(args: argparse.Namespace) -> int:
         if answer.strip().lower() not in {"y", "yes"}:
             print("Nothing downloaded.")
             return 1
-    path = models.download(spec.name, progress=not args.quiet)
+    print(
+        f"Connecting to {models.download_host(spec)} for {spec.name} "
+        f"(giving up after {args.timeout:g} s without an answer)...",
+        file=sys.stderr,
+        flush=True,
+    )
+    path = models.download(spec.name, progress=not args.quiet, timeout=args.timeout)
     print(f"{spec.name} downloaded to {path}")
     return 0
