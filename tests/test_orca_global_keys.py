@@ -80,9 +80,10 @@ def test_a_system_wide_key_in_another_window_reads_and_describes_it_through_the_
     try:
         app.start()
         app.wait_for(lambda e: e["event"] == "exposed", STARTUP_S, "the assistant's window")
-        poll_until(
-            lambda: any("Assistant ready" in line for line in speech.said()), STARTUP_S, "the greeting"
-        )
+        # The assistant has its own connection to the speech service once it is the second client (after
+        # Orca). Its greeting is not waited for: it is said at the lowest priority, which the service drops
+        # when Orca speaks at the same moment, as it does when a window opens.
+        poll_until(lambda: speech.log().count("Adding client on fd") >= 2, STARTUP_S, "the assistant's voice")
 
         # The other program's window opens last and openbox gives it the focus, as a user's click would.
         poll_until(lambda: _focus(display, TITLE), 30, "the other program's window with the focus")
