@@ -189,6 +189,15 @@ _SPECS: tuple[ModelSpec, ...] = (
         source="MIT/ast-finetuned-audioset-10-10-0.4593",
         description="Audio Spectrogram Transformer (AudioSet, 527 sounds): dog, baby crying, knocking, siren…",
     ),
+    ModelSpec(
+        name="siglip-base",
+        engine="transformers",
+        task="find",
+        size_mb=813,
+        licence="Apache-2.0",
+        source="google/siglip-base-patch16-224",
+        description="SigLIP base (image–text matching): finds things by name, names the kind of place",
+    ),
 )
 
 MODELS: dict[str, ModelSpec] = {spec.name: spec for spec in _SPECS}

@@ -45,6 +45,7 @@ from assistant.vision.describe import (
     SceneObject,
     load_describer,
 )
+from assistant.vision.finder import DEFAULT_FINDER_MODEL, ContrastiveScorer, load_scorer
 from assistant.vision.image import Frame
 from assistant.vision.narrator import NarrationSettings
 from assistant.vision.ocr import TextReader, load_text_reader
@@ -87,6 +88,7 @@ class Overrides:
     server_timeout: float | None = None
     server_image_size: int | None = None
     server_allow_insecure: bool | None = None
+    finder_model: str | None = None
 
 
 @dataclass(frozen=True)
@@ -121,6 +123,8 @@ class Config:
     """The long side, in pixels, of pictures sent to the server."""
     server_allow_insecure: bool = False
     """Send pictures over plain http:// even to a public address."""
+    finder_model: str = DEFAULT_FINDER_MODEL
+    """The image–text model that finds things by name and names the kind of place."""
 
     def overridden_by(self, overrides: Overrides) -> Config:
         """This configuration with every choice the command line made put over it."""
@@ -249,6 +253,7 @@ class Session:
         load_scene: Callable[[], SceneDescriber] | None = None,
         load_reader: Callable[[], TextReader] | None = None,
         load_question_recognizer: Callable[[], SpeechRecognizer] | None = None,
+        load_finder: Callable[[], ContrastiveScorer] | None = None,
         server_key: Callable[[str], str | None] | None = None,
     ) -> None:
         self.config = config or Config()
@@ -260,6 +265,9 @@ class Session:
         self.text_reader: Lazy[TextReader] = Lazy(load_reader or load_text_reader)
         self.question_recognizer: Lazy[SpeechRecognizer] = Lazy(
             load_question_recognizer or self._load_question_recognizer
+        )
+        self.finder: Lazy[ContrastiveScorer] = Lazy(
+            load_finder or (lambda: load_scorer(self.config.finder_model, threads=self.config.threads))
         )
 
     def reload_scene(self) -> SceneModel:
