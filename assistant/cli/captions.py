@@ -48,6 +48,22 @@ def register(subparsers: Any) -> None:
     transcribe.add_argument("file", help="an audio or video file (any format ffmpeg reads)")
     transcribe.add_argument("-o", "--output", help="write .txt, .srt, .vtt or .json instead of printing")
     add_recognition_options(transcribe)
+    transcribe.add_argument(
+        "--server",
+        metavar="URL",
+        help=(
+            "send the recording to this model server's /v1/audio/transcriptions (vLLM or transformers "
+            "serve with a Whisper model); when it has none, or fails, this computer transcribes"
+        ),
+    )
+    transcribe.add_argument(
+        "--server-model", metavar="NAME", help="the server's speech model (default: one named whisper)"
+    )
+    transcribe.add_argument(
+        "--allow-insecure",
+        action="store_true",
+        help="send the recording over plain http:// even to a server outside this computer and network",
+    )
     transcribe.set_defaults(handler=run_transcribe)
 
 
@@ -174,6 +190,29 @@ def _finish_transcript(writer: TranscriptWriter) -> None:
         _note(f"saved {writer.count} captions to {writer.path}")
 
 
+def _transcribe_on_server(args: argparse.Namespace, audio: Any) -> list[Any] | None:
+    """The server's transcript segments; None (said why) when it has none to give."""
+    from assistant.remote.address import parse_server_url
+    from assistant.remote.errors import ServerError
+    from assistant.remote.keys import server_key
+    from assistant.remote.transcribe import RemoteTranscriber
+    from assistant.speech.transcripts import TranscriptSegment
+
+    host = parse_server_url(args.server).display
+    transcriber = RemoteTranscriber(
+        args.server,
+        args.server_model or "",
+        api_key=lambda: server_key(host),
+        allow_insecure=args.allow_insecure,
+    )
+    print(f"assistant: sending the recording to {host}", file=sys.stderr, flush=True)
+    try:
+        return [TranscriptSegment(s.start, s.end, s.text) for s in transcriber.transcribe(audio)]
+    except ServerError as error:
+        print(f"assistant: {error} Transcribing on this computer instead.", file=sys.stderr, flush=True)
+        return None
+
+
 def run_transcribe(args: argparse.Namespace) -> int:
     from assistant.audio.sources import load_audio_file
     from assistant.speech.engines import RecognizerOptions, load_recognizer
@@ -182,6 +221,15 @@ def run_transcribe(args: argparse.Namespace) -> int:
     if args.output:
         check_writable(args.output)  # a bad name or folder is said before the slow work, not after
     audio = load_audio_file(Path(args.file))
+    from_server = _transcribe_on_server(args, audio) if args.server else None
+    if from_server is not None:
+        if not args.output:
+            for segment_text in from_server:
+                print(segment_text.text, flush=True)
+            return 0
+        write_transcript(from_server, Path(args.output))
+        print(f"assistant: wrote {len(from_server)} segments to {args.output}", file=sys.stderr)
+        return 0
     recognizer = load_recognizer(
         args.engine,
         args.model,

@@ -290,20 +290,11 @@ class RemoteDescriber:
                 check_transport(self.address, self.settings.allow_insecure, self._resolve)
             self._checked = True
         if self._client is None:
-            import openai
-
             key = self._api_key() if callable(self._api_key) else self._api_key
             self._key = key or ""
-            wait = self.settings.first_token_timeout
-            self._client = openai.OpenAI(
-                base_url=self.address.base_url,
-                # Servers without keys accept any; the client insists on one.
-                api_key=self._key or "no-key",
-                max_retries=0,
-                # The stream's reader also gives up after a silence a little longer than ours, so a thread
-                # left behind by a timeout ends soon after.
-                timeout=openai.Timeout(wait + 2.0, connect=min(wait, 5.0)),
-            )
+            # The stream's reader also gives up after a silence a little longer than ours, so a thread
+            # left behind by a timeout ends soon after.
+            self._client = make_client(self.address, self._key, self.settings.first_token_timeout + 2.0)
             # Its kept-alive connections are closed when this describer goes, however it goes.
             self._closer = weakref.finalize(self, self._client.close)
 
@@ -441,52 +432,75 @@ class RemoteDescriber:
     # -- errors ---------------------------------------------------------------------------------------
 
     def _server_error(self, error: BaseException, *, started: bool) -> ServerError:
-        """One plain sentence for whatever the client raised. The key never appears in it."""
-        import openai
+        return server_failure(
+            error,
+            host=self.host,
+            model=self._model,
+            timeout=self.settings.first_token_timeout,
+            key=self._key,
+            started=started,
+        )
 
-        host = self.host
-        error_type = type(error).__name__
-        if isinstance(error, ServerError):
-            return error
-        if isinstance(error, openai.APITimeoutError):
-            result: ServerError = ServerTimeoutError(
-                f"The server {host} did not answer within {self.settings.first_token_timeout:g} s."
-            )
-        elif isinstance(error, openai.APIConnectionError):
-            if started:
-                result = MalformedStreamError(f"The server {host} broke off its answer part-way.")
-            else:
-                cause = _root_cause(error)
-                result = ServerUnreachableError(f"Cannot reach the server {host} ({cause}).")
-        elif isinstance(error, openai.APIStatusError):
-            status = int(error.status_code)
-            if status in (401, 403):
-                message = (
-                    f"The server {host} refused the API key (HTTP {status}). Check the key in the settings, "
-                    "or ASSISTANT_SERVER_KEY."
-                )
-            elif status == 404:
-                message = (
-                    f"The server {host} does not know the model {self._model} or this address (HTTP 404). "
-                    "Check the model name and the address."
-                )
-            else:
-                message = f"The server {host} answered with an error (HTTP {status}{_detail(error)})."
-            result = ServerRefusedError(self._scrub(message), status)
-        elif isinstance(error, openai.APIError):
-            # An error event inside the stream.
-            result = MalformedStreamError(
-                self._scrub(f"The server {host} reported an error while answering{_detail(error)}.")
-            )
-        elif isinstance(error, (json.JSONDecodeError, ValueError, TypeError, AttributeError, KeyError)):
-            result = MalformedStreamError(f"The server {host} sent an answer that could not be read.")
+
+def server_failure(
+    error: BaseException, *, host: str, model: str, timeout: float, key: str, started: bool = False
+) -> ServerError:
+    """One plain sentence for whatever the `openai` client raised. `started`: part of the answer had
+    arrived. The key is taken out of anything the server said."""
+    import openai
+
+    def scrub(text: str) -> str:
+        return text.replace(key, "[key]") if key else text
+
+    error_type = type(error).__name__
+    if isinstance(error, ServerError):
+        return error
+    if isinstance(error, openai.APITimeoutError):
+        result: ServerError = ServerTimeoutError(f"The server {host} did not answer within {timeout:g} s.")
+    elif isinstance(error, openai.APIConnectionError):
+        if started:
+            result = MalformedStreamError(f"The server {host} broke off its answer part-way.")
         else:
-            result = ServerError(f"The server {host} failed ({error_type}).")
-        log.info("remote: %s (%s)", result, error_type)
-        return result
+            result = ServerUnreachableError(f"Cannot reach the server {host} ({_root_cause(error)}).")
+    elif isinstance(error, openai.APIStatusError):
+        status = int(error.status_code)
+        if status in (401, 403):
+            message = (
+                f"The server {host} refused the API key (HTTP {status}). Check the key in the settings, "
+                "or ASSISTANT_SERVER_KEY."
+            )
+        elif status == 404:
+            message = (
+                f"The server {host} does not know the model {model} or this address (HTTP 404). "
+                "Check the model name and the address."
+            )
+        else:
+            message = f"The server {host} answered with an error (HTTP {status}{_detail(error)})."
+        result = ServerRefusedError(scrub(message), status)
+    elif isinstance(error, openai.APIError):
+        # An error event inside the stream.
+        result = MalformedStreamError(
+            scrub(f"The server {host} reported an error while answering{_detail(error)}.")
+        )
+    elif isinstance(error, (json.JSONDecodeError, ValueError, TypeError, AttributeError, KeyError)):
+        result = MalformedStreamError(f"The server {host} sent an answer that could not be read.")
+    else:
+        result = ServerError(f"The server {host} failed ({error_type}).")
+    log.info("remote: %s (%s)", result, error_type)
+    return result
 
-    def _scrub(self, text: str) -> str:
-        return text.replace(self._key, "[key]") if self._key else text
+
+def make_client(address: ServerAddress, key: str, read_timeout: float) -> Any:
+    """An `openai.OpenAI` client for the server at `address`: no retries (we answer on-device instead),
+    connecting for at most 5 s, and waiting `read_timeout` for each piece of an answer."""
+    import openai
+
+    return openai.OpenAI(
+        base_url=address.base_url,
+        api_key=key or "no-key",  # servers without keys accept any; the client insists on one
+        max_retries=0,
+        timeout=openai.Timeout(read_timeout, connect=min(read_timeout, 5.0)),
+    )
 
 
 def _deltas(stream: Any) -> Iterator[tuple[str, Any]]:
