@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "assistant.cli.devices",
     "assistant.cli.voice",
     "assistant.cli.vision",
+    "assistant.cli.find",
     "assistant.cli.sounds",
     "assistant.cli.app",
     "assistant.cli.send",
