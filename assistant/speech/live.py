@@ -83,6 +83,8 @@ class LiveCaptioner:
                 self.source.open()
             except AudioInputError:
                 continue
+            self.transcriber.resume()
+            self._lag_reported = False
             self._on_status(f"{self.source.description} is back; listening again")
             return True
         return False

@@ -18,7 +18,8 @@ How captions are committed:
 - The audio buffer is trimmed after a committed sentence end, and force-committed when an utterance
   runs past `max_utterance` seconds, so memory and decode cost stay bounded.
 - If decoding falls behind real time (the caller hands over several seconds at once), partial decodes
-  are skipped and the audio is merged into the next decode; `lag_seconds` reports how far behind.
+  are skipped and the audio is merged into the next decode; `lag_seconds` reports how far behind,
+  measured from the audio that piled up between two `process()` calls (an outage is not lag).
 """
 
 from __future__ import annotations
@@ -141,6 +142,7 @@ class StreamingTranscriber:
         self._cpu_clock = cpu_clock
         self._first_sample_at: float | None = None
         self._samples_in = 0
+        self._samples_waiting = 0  # received since the last process(): what had piled up meanwhile
         self._idle_audio = np.zeros(0, dtype=np.float32)  # recent audio while nobody speaks
         self._utterance: _Utterance | None = None
         self._last_utterance_end = 0.0
@@ -162,6 +164,7 @@ class StreamingTranscriber:
     def insert_audio(self, chunk: AudioArray) -> None:
         if self._first_sample_at is None and len(chunk):
             self._first_sample_at = self._clock()
+        self._samples_waiting += len(chunk)
         was_speaking = self._vad.in_speech
         # Score frame by frame so that a transition inside a long chunk lands at the right time.
         step = int(FRAME_SECONDS * SAMPLE_RATE) * 4
@@ -181,7 +184,9 @@ class StreamingTranscriber:
         if self._utterance is not None:
             self._utterance.audio = np.concatenate([self._utterance.audio, piece])
         else:
-            keep = int((self.settings.pre_roll + 1.0) * SAMPLE_RATE)
+            # Keep all that arrived since the last process() too: a speech start found inside a backlog
+            # is handled there, and trimming to the pre-roll alone cut the first words of the utterance.
+            keep = int((self.settings.pre_roll + 1.0) * SAMPLE_RATE) + self._samples_waiting
             self._idle_audio = np.concatenate([self._idle_audio, piece])[-keep:]
 
     # -- processing --------------------------------------------------------------------------
@@ -191,6 +196,7 @@ class StreamingTranscriber:
         for every utterance that ended."""
         events: list[CaptionEvent] = []
         self.lag_seconds = self._lag()
+        self._samples_waiting = 0
         for kind, at in self._boundaries:
             if kind == "start":
                 self._begin_utterance(at)
@@ -199,9 +205,11 @@ class StreamingTranscriber:
         self._boundaries.clear()
         utterance = self._utterance
         if utterance is not None and self._vad.in_speech and self._partial_due(utterance):
-            if self._lag() > self.settings.max_lag:
+            if self.lag_seconds > self.settings.max_lag:
                 self.skipped_partials += 1
-                log.info("captions: %.1f s behind real time, merging audio into the next decode", self._lag())
+                log.info(
+                    "captions: %.1f s behind real time, merging audio into the next decode", self.lag_seconds
+                )
             else:
                 events += self._decode_partial(utterance)
         return events
@@ -214,9 +222,15 @@ class StreamingTranscriber:
         return events
 
     def _lag(self) -> float:
-        if self._first_sample_at is None:
-            return 0.0
-        return max(0.0, (self._clock() - self._first_sample_at) - self.stream_seconds)
+        """How far behind the recognizer is: the audio that piled up while it last worked, handed over
+        since the previous `process()`. Not wall time since the first sample minus audio received: that
+        counts a sound server restart or an unplugged microphone as lag, for the rest of the session."""
+        return self._samples_waiting / SAMPLE_RATE
+
+    def resume(self) -> None:
+        """The source was reopened after an outage: nothing from before it is waiting any more."""
+        self._samples_waiting = 0
+        self.lag_seconds = 0.0
 
     def _now(self) -> float:
         return 0.0 if self._first_sample_at is None else self._clock() - self._first_sample_at
