@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 
 from assistant.errors import AssistantError
+
+if TYPE_CHECKING:
+    from PIL.Image import Image as PILImage
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +35,9 @@ class ImageError(AssistantError):
 def load_image(path: str | Path) -> Frame:
     """Read a picture file as an RGB frame, turned the way the camera's EXIF tag says it was held.
 
-    Transparency is dropped (composited on nothing: the colour channels are kept as they are) and
-    greyscale or palette pictures become three identical channels, so callers always get HxWx3 uint8.
+    Transparent pictures are laid on white, the way viewers and browsers show them (black text on a
+    transparent PNG stays black on white rather than becoming black on black), and greyscale or palette
+    pictures become three identical channels, so callers always get HxWx3 uint8.
     """
     from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -52,7 +57,7 @@ def load_image(path: str | Path) -> Frame:
             # load() decodes the pixels, so a truncated file fails here rather than later in a model.
             opened.load()
             upright = ImageOps.exif_transpose(opened)
-            rgb = upright.convert("RGB")
+            rgb = _on_white(upright)
     except UnidentifiedImageError as error:
         raise ImageError(
             f"{file} is not a picture format we can read (PNG, JPEG, BMP, GIF, WebP and TIFF work). "
@@ -68,3 +73,16 @@ def load_image(path: str | Path) -> Frame:
     frame: Frame = np.asarray(rgb, dtype=np.uint8).copy()
     log.debug("vision: loaded %s (%dx%d)", file, frame.shape[1], frame.shape[0])
     return frame
+
+
+def _on_white(picture: PILImage) -> PILImage:
+    """The picture as RGB, any transparency composited on white (convert("RGB") just drops alpha, and
+    the colour under a fully transparent pixel is usually black)."""
+    from PIL import Image
+
+    has_alpha = picture.mode in ("RGBA", "LA", "PA") or "transparency" in picture.info
+    if not has_alpha:
+        return picture.convert("RGB")
+    rgba = picture.convert("RGBA")
+    white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+    return Image.alpha_composite(white, rgba).convert("RGB")
