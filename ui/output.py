@@ -35,6 +35,8 @@ from ui.settings import Key, Settings
 from ui.workers import JobRunner
 
 log = logging.getLogger("ui.output")
+GREETING = "Assistant ready. Press F1 for keyboard help."
+"""Said once the voice is there, as a message: a screen reader's own speech at the time does not drop it."""
 
 
 class Output(QObject):
@@ -91,13 +93,13 @@ class Output(QObject):
                 lambda message: self._on_reader_voice_failed(message),
             )  # fmt: skip
         else:
-            self.speak("Assistant ready. Press F1 for keyboard help.")
+            self.speak(GREETING, Priority.NEXT)
 
     def _on_reader_voice_open(self, voice: ScreenReaderVoice | None) -> None:
         if self.closed or voice is None:
             return
         self.reader_voice = BackgroundVoice(voice, lambda error: self._reader_voice_failed.emit(str(error)))
-        self.speak("Assistant ready. Press F1 for keyboard help.")
+        self.speak(GREETING, Priority.NEXT)
 
     def _on_reader_voice_failed(self, message: str) -> None:
         if self.closed:
@@ -110,9 +112,9 @@ class Output(QObject):
         self.status(f"{message}; using the built-in voice instead")
         self._start_builtin_voice(then_say=f"{message}. Using the built-in voice.")
 
-    def _start_builtin_voice(self, then_say: str = "Assistant ready. Press F1 for keyboard help.") -> None:
+    def _start_builtin_voice(self, then_say: str = GREETING) -> None:
         if self.speech is not None:
-            self.speak(then_say)
+            self.speak(then_say, Priority.NEXT)
             return
         rate, volume = self._settings.get(Key.RATE), self._settings.get(Key.VOLUME)
         voice = self._settings.get(Key.VOICE) or None
@@ -131,7 +133,7 @@ class Output(QObject):
                 return
             self.speech = controller
             self.status("voice ready")
-            self.speak(then_say)
+            self.speak(then_say, Priority.NEXT)
 
         self.status("loading the voice")
         self._jobs.submit("speech", start, ready, self._on_speech_failed)
