@@ -69,7 +69,9 @@ def test_every_command_is_reachable_by_its_default_shortcut(
     calls: list[str] = []
     # Each handler is replaced on the very object the command table bound it to (the real ones open file
     # dialogs or quit): a handler no command object has fails when the table is built (next test).
-    targets = (controller.vision, controller.captions, controller.general, controller.desktop)
+    targets = (
+        controller.vision, controller.captions, controller.general, controller.desktop, controller.find
+    )  # fmt: skip
     for item in COMMANDS:
         for handler in (item.handler, item.release_handler):
             if handler is None:

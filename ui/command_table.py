@@ -14,9 +14,10 @@ from ui.app_commands import AppCommands
 from ui.caption_commands import CaptionCommands
 from ui.commands import Command
 from ui.desktop_commands import DesktopCommands
+from ui.find_commands import FindCommands
 from ui.vision_commands import VisionCommands
 
-V, C, A, D = VisionCommands, CaptionCommands, AppCommands, DesktopCommands
+V, C, A, D, F = VisionCommands, CaptionCommands, AppCommands, DesktopCommands, FindCommands
 
 COMMANDS: tuple[Command, ...] = (
     Command("describe_now", "&Describe now", "Describe what the camera sees, briefly.",
@@ -44,6 +45,8 @@ COMMANDS: tuple[Command, ...] = (
             "Ctrl+Shift+P", D.describe_pointer, "Vision", global_shortcut="Ctrl+Alt+Shift+P"),
     Command("describe_clipboard", "Describe the &clipboard image", "Describe the picture on the clipboard.",
             "Ctrl+Shift+B", V.describe_clipboard, "Vision", global_shortcut="Ctrl+Alt+Shift+B"),
+    Command("find", "F&ind…", "Say where something is once the camera sees it; press again to stop.",
+            "Ctrl+Shift+G", F.toggle_find, "Vision"),
     Command("describe_file", "Describe an image &file…", "Choose a picture file and describe it.",
             "Ctrl+O", V.describe_file, "Vision"),
     Command("toggle_captions", "&Captions on or off", "Start or stop live captions.",

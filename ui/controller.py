@@ -24,6 +24,7 @@ from ui.command_table import COMMANDS, MENUS
 from ui.commands import CommandActions
 from ui.desktop_commands import DesktopCommands
 from ui.desktop_shell import DesktopShell
+from ui.find_commands import FindCommands
 from ui.main_window import MainWindow
 from ui.output import Output
 from ui.overlay import CaptionOverlay
@@ -63,7 +64,8 @@ class AppController(QObject):
             on_settings_changed=self._on_settings_changed, on_model_downloaded=self._on_model_downloaded,
         )  # fmt: skip
         self.desktop = DesktopCommands(self.session, self.output, self.jobs, self.window)
-        handlers = [self.vision, self.captions, self.general, self.desktop]
+        self.find = FindCommands(self.session, settings, self.output, self.streams, self.frames, self.window)
+        handlers = [self.vision, self.captions, self.general, self.desktop, self.find]
         self.actions = CommandActions(settings, COMMANDS, handlers, self.output.interrupt, self.window, MENUS)
         self.general.actions = self.actions
         self.actions.build_menus(self.window.menuBar())

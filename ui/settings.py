@@ -121,6 +121,7 @@ class Key:
         maximum=60.0,
         step=0.5,
     )
+    FIND_TONE = KeySpec("find/tone", Area.NARRATION, True, "Guidance tone while finding something")
     CAPTIONS_AT_START = KeySpec("captions/at_start", Area.CAPTIONS, True, "Start captions when the app opens")
     LANGUAGE = KeySpec(
         "captions/language", Area.CAPTIONS, "en", "Spoken language", "a code such as en, or auto"
