@@ -3,12 +3,29 @@ float recording with NaN samples, a vocabulary too long for the prompt. Each fil
 
 from __future__ import annotations
 
+import logging
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
+import soundfile
 from PIL import Image, ImageDraw, ImageFont
 
+from assistant.audio.source import SAMPLE_RATE
+from assistant.audio.sources import load_audio_file
+from assistant.speech.engines import (
+    PROMPT_TOKENS,
+    FasterWhisperRecognizer,
+    RecognizerOptions,
+    load_recognizer,
+)
 from assistant.vision.image import load_image
+from tests.helpers.data import SPEECH_DIR
+
+CLIP = SPEECH_DIR / "jfk.flac"
+ASSISTANT = [sys.executable, "-m", "assistant"]
 
 
 def test_black_text_on_a_transparent_png_stays_black_on_white(tmp_path: Path) -> None:
@@ -24,3 +41,48 @@ def test_black_text_on_a_transparent_png_stays_black_on_white(tmp_path: Path) ->
     assert ink.any()
     assert frame[ground].min() == 255  # the ground is white, not black
     assert frame[ink].max() < 80  # the letters stay dark: text to read, not black on black
+
+
+def test_nan_samples_in_a_float_wav_are_silenced_and_said(tmp_path: Path) -> None:
+    speech = load_audio_file(CLIP)
+    broken = np.concatenate([np.full(SAMPLE_RATE // 2, np.nan, np.float32), speech]).astype(np.float32)
+    broken[SAMPLE_RATE * 3 : SAMPLE_RATE * 3 + 400] = np.inf  # a burst of garbage inside the speech too
+    path = tmp_path / "broken.wav"
+    soundfile.write(path, broken, SAMPLE_RATE, subtype="FLOAT")
+    result = subprocess.run(
+        [*ASSISTANT, "transcribe", "--model", "tiny.en", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "not numbers (NaN or infinite" in result.stderr and "replaced with silence" in result.stderr
+    assert "country" in result.stdout.lower()
+
+
+def test_a_vocabulary_too_long_for_the_prompt_keeps_what_fits_first_and_names_the_rest(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    names = [f"Person{n} Surname{n}" for n in range(60)]
+    with caplog.at_level(logging.WARNING):
+        recognizer = load_recognizer(
+            "faster-whisper", "tiny.en", RecognizerOptions(vocabulary=", ".join(names))
+        )
+    assert isinstance(recognizer, FasterWhisperRecognizer)
+    kept = recognizer.options.vocabulary.split(", ")
+    assert 3 < len(kept) < len(names) and kept == names[: len(kept)]
+    assert f"leaving out {len(names) - len(kept)}: {names[len(kept)]}" in caplog.text
+    # However long the earlier text grows, the vocabulary stays whole at the start of the prompt.
+    tokenizer = recognizer._tokenizer("en")
+    tokens = recognizer._prompt_tokens(tokenizer, "and so the meeting went on " * 60)
+    assert len(tokens) <= 1 + PROMPT_TOKENS
+    assert tokenizer.decode(tokens[1:]).strip().startswith(recognizer.options.vocabulary)
+
+
+def test_translate_with_an_english_only_model_is_refused_with_the_fix() -> None:
+    result = subprocess.run(
+        [*ASSISTANT, "transcribe", "--model", "tiny.en", "--translate", str(CLIP)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert "understands English only, so it cannot translate" in result.stderr

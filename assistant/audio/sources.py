@@ -543,6 +543,22 @@ def _ffmpeg_reason(error: BaseException) -> str:
     return text or type(error).__name__
 
 
+def _replace_non_finite(audio: AudioArray, name: str) -> None:
+    """Silence NaN and infinite samples (a float WAV from a broken program), and say so: the model
+    otherwise decodes garbage slowly and returns nothing, with no hint why."""
+    bad = ~np.isfinite(audio)
+    count = int(np.count_nonzero(bad))
+    if count:
+        audio[bad] = 0.0
+        log.warning(
+            "audio: %s has %d samples that are not numbers (NaN or infinite, %.1f s in all); "
+            "they were replaced with silence",
+            name,
+            count,
+            count / SAMPLE_RATE,
+        )
+
+
 def _decode_file(path: Path | str, timeout: float = URL_TIMEOUT_S) -> AudioArray:
     """Decode any audio format FFmpeg (via PyAV) reads into 16 kHz mono float32.
 
@@ -601,6 +617,7 @@ def _decode_file(path: Path | str, timeout: float = URL_TIMEOUT_S) -> AudioArray
     finally:
         container.close()
     audio = np.concatenate(pieces) if pieces else _EMPTY
+    _replace_non_finite(audio, path)
     np.clip(audio, -1.0, 1.0, out=audio)  # the contract is [-1, 1]; resampling can ring slightly past it
     if len(audio) == 0:
         raise AudioInputError(f"cannot read {path}: it contains no audio samples")

@@ -17,8 +17,9 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
+import re
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -45,6 +46,33 @@ TEXT_CONTEXT_TOKENS = 448
 """The decoder's context: prompt, start sequence, prefix and generated text together."""
 PROMPT_TOKENS = 100
 """At most this much earlier text (and vocabulary) is given as the prompt, the newest kept."""
+VOCABULARY_TOKENS = 70
+"""The part of the prompt the vocabulary may take, always kept whole at its start; the earlier text gets
+the rest. A longer vocabulary is cut to the terms that fit, and the user told which were left out."""
+
+
+def fit_vocabulary(
+    vocabulary: str, count_tokens: Callable[[str], int], limit: int = VOCABULARY_TOKENS
+) -> str:
+    """The leading terms of `vocabulary` (comma, semicolon or line separated) that fit in `limit`
+    tokens, joined with commas; a warning names the terms left out."""
+    terms = [term.strip() for term in re.split(r"[,;\n]", vocabulary) if term.strip()]
+    kept: list[str] = []
+    for term in terms:
+        if count_tokens(" " + ", ".join([*kept, term])) > limit:
+            break
+        kept.append(term)
+    left_out = terms[len(kept) :]
+    if left_out:
+        log.warning(
+            "speech: the vocabulary is longer than the model can take (%d tokens): using the first %d "
+            "terms, leaving out %d: %s",
+            limit,
+            len(kept),
+            len(left_out),
+            ", ".join(left_out),
+        )
+    return ", ".join(kept)
 
 
 @dataclass(frozen=True)
@@ -143,6 +171,16 @@ class FasterWhisperRecognizer:
             )
         return self._tokenizers[language]
 
+    def _prompt_tokens(self, tokenizer: Any, prompt: str) -> list[int]:
+        """The vocabulary first and whole, then as much of the newest earlier text as fits: cutting the
+        two together from the left dropped the vocabulary as soon as the earlier text grew."""
+        vocabulary = self.options.vocabulary.strip()
+        tokens: list[int] = tokenizer.encode(" " + vocabulary) if vocabulary else []
+        room = PROMPT_TOKENS - len(tokens)
+        if prompt.strip() and room > 0:
+            tokens += tokenizer.encode(" " + prompt.strip())[-room:]
+        return [tokenizer.sot_prev, *tokens] if tokens else []
+
     def _features(self, audio: AudioArray, full_window: bool) -> tuple[np.ndarray, int]:
         """Log-mel features of `audio` followed by silence, and the number of frames of real audio."""
         content_frames = min(MAX_FRAMES, math.ceil(len(audio) / HOP_SAMPLES))
@@ -178,10 +216,7 @@ class FasterWhisperRecognizer:
                 else:
                     language = self._detect_language(encoder_output)
             tokenizer = self._tokenizer(language)
-            prompt_tokens: list[int] = []
-            context = " ".join(part for part in (self.options.vocabulary.strip(), prompt.strip()) if part)
-            if context:
-                prompt_tokens = [tokenizer.sot_prev] + tokenizer.encode(" " + context)[-PROMPT_TOKENS:]
+            prompt_tokens = self._prompt_tokens(tokenizer, prompt)
             prefix_tokens = tokenizer.encode(" " + prefix.strip()) if prefix.strip() else []
             # Timestamp mode: the model marks where its text ends in the audio and then stops. In
             # no-timestamp mode tiny.en often repeats a short utterance into the silence after it.
@@ -386,6 +421,11 @@ def _english_only(model: str, options: RecognizerOptions) -> RecognizerOptions:
             f"the model {model!r} understands English only; choose a multilingual model "
             f"(for example `--model small`) for language {options.language!r}"
         )
+    if options.translate:
+        raise AssistantError(
+            f"the model {model!r} understands English only, so it cannot translate; choose a multilingual "
+            "model (for example `--model small`) to translate into English"
+        )
     return dataclasses.replace(options, language="en", translate=False)
 
 
@@ -402,6 +442,10 @@ def _load_faster_whisper(model: str, options: RecognizerOptions) -> FasterWhispe
         ) from error
     if not loaded.model.is_multilingual:
         options = _english_only(model, options)
+    if options.vocabulary.strip():
+        tokenizer = loaded.hf_tokenizer
+        fitted = fit_vocabulary(options.vocabulary, lambda text: len(tokenizer.encode(text).ids))
+        options = dataclasses.replace(options, vocabulary=fitted)
     return FasterWhisperRecognizer(loaded, options, name=f"faster-whisper {model}")
 
 
