@@ -15,11 +15,11 @@ How it listens, on the shared 10 ms spectrum (`assistant.sounds.spectrum`):
    a beep with a start and an end.
 3. **Rhythm**, per bin, so a tone must keep its pitch from beep to beep:
    - T3: beeps of 0.28-0.8 s (pieces less than 0.2 s apart joined, as speech can cut a beep in two),
-     each onset-to-onset interval either short (0.75-1.3 s, a 0.3-0.8 s gap) or long (1.6-2.6 s, a
-     1.1-2.1 s gap). The alarm is recognised on short-short-long then a fourth beep (about 4.3 s after
+     each onset-to-onset interval either short (0.75-1.3 s, a 0.3-0.8 s gap) or long (1.6-2.45 s, a
+     1.1-1.95 s gap). The alarm is recognised on short-short-long then a fourth beep (about 4.3 s after
      it starts), or long-short-short, or short-long-short-short when the first beep was lost.
      Two beeps and a pause (a kitchen timer) or an even beat (a metronome) never make that.
-   - T4: groups of 2-4 beeps of 0.03-0.22 s, 0.13-0.3 s apart (one missing beep allowed); recognised
+   - T4: groups of 2-4 beeps of 0.05-0.2 s, 0.15-0.27 s apart (one missing beep allowed); recognised
      when a group of 3-4 is followed 5-6.6 s later (onset to onset) by the next group's second beep,
      with no other group between. A kitchen timer's four quick beeps repeat after about a second, not
      five.
@@ -357,7 +357,7 @@ def _t3_interval(first: Run, second: Run) -> str:
     silence = second.start - first.end
     if 0.8 <= onset_gap <= 1.25 and 0.3 <= silence <= 0.7:
         return "S"
-    if 1.75 <= onset_gap <= 2.4 and 1.2 <= silence <= 1.9:
+    if 1.6 <= onset_gap <= 2.45 and 1.1 <= silence <= 1.95:
         return "L"
     return "X"
 
@@ -391,11 +391,12 @@ def _match_t3(runs: list[Run]) -> list[Run] | None:
 
 
 def _t4_groups(runs: list[Run]) -> list[list[Run]]:
-    """One bin's short beeps grouped by onsets under 0.5 s apart (a held tone ends a group)."""
+    """One bin's short beeps grouped by onsets under 0.5 s apart (a held tone ends a group), each group
+    without members 20 dB weaker than its loudest or off its pitch (a voice's passing tone)."""
     groups: list[list[Run]] = []
     current: list[Run] = []
     for run in runs:
-        if run.duration > 0.17:
+        if run.duration > 0.25:
             if current:
                 groups.append(current)
             current = []
@@ -408,21 +409,31 @@ def _t4_groups(runs: list[Run]) -> list[list[Run]]:
         current.append(run)
     if current:
         groups.append(current)
-    return groups
+    cores = []
+    for group in groups:
+        loudest = max(run.prominence for run in group)
+        pitch = float(np.median([run.hz for run in group]))
+        tolerance = _pitch_tolerance(pitch)
+        cores.append(
+            [run for run in group if run.prominence >= loudest - 20.0 and abs(run.hz - pitch) <= tolerance]
+        )
+    return cores
 
 
-def _t4_group_ok(group: list[Run], allow_lost_beep: bool) -> bool:
-    """2-4 beeps 0.15-0.27 s apart with real silences (0.05 s or more) between them; with
-    `allow_lost_beep`, one 0.32-0.5 s interval (a beep lost under speech)."""
+def _t4_group_ok(group: list[Run]) -> bool:
+    """2-4 beeps of at most 0.2 s, 0.15-0.27 s apart with silences between them, or one 0.32-0.5 s
+    interval where a beep was lost under speech."""
     if not 2 <= len(group) <= 4 or group[-1].start - group[0].start > 0.75:
         return False
+    if any(run.duration > 0.2 for run in group):
+        return False
     pairs = list(zip(group, group[1:], strict=False))
-    if any(b.start - a.end < 0.05 for a, b in pairs):
+    if any(b.start - a.end < 0.04 for a, b in pairs):
         return False
     intervals = [b.start - a.start for a, b in pairs]
     normal = sum(1 for gap in intervals if 0.15 <= gap <= 0.27)
     wide = sum(1 for gap in intervals if 0.32 <= gap <= 0.5)
-    return normal + wide == len(intervals) and wide <= (1 if allow_lost_beep else 0)
+    return normal + wide == len(intervals) and wide <= 1
 
 
 def _match_t4(runs: list[Run]) -> list[Run] | None:
@@ -430,11 +441,11 @@ def _match_t4(runs: list[Run]) -> list[Run] | None:
     rhythm: groups of 3-4 beeps whose first beeps are 5-6.5 s apart, the newest group possibly still
     only two beeps in; at least two groups. Single stray tones between groups are ignored."""
     groups = [group for group in _t4_groups(runs) if len(group) >= 2]
-    if len(groups) < 2 or not _t4_group_ok(groups[-1], allow_lost_beep=len(groups[-1]) > 2):
+    if len(groups) < 2 or not _t4_group_ok(groups[-1]):
         return None
     chain = [groups[-1]]
     for group in reversed(groups[:-1]):
-        if len(group) < 3 or not _t4_group_ok(group, allow_lost_beep=False):
+        if len(group) < 3 or not _t4_group_ok(group):
             break
         if not 5.0 <= chain[0][0].start - group[0].start <= 6.5:
             break
@@ -456,17 +467,32 @@ def _extra_cycles(sound: str, beeps: list[Run]) -> float:
     return min(0, len(beeps) - 6) / 4
 
 
+def _on_the_beat(sound: str, beeps: list[Run]) -> bool:
+    """Whether a matched rhythm keeps the standard's timing closely (every beep and interval within
+    about 12 %, as a sounder does), rather than loosely (as a melody that wanders into it)."""
+    onsets = [b.start - a.start for a, b in zip(beeps, beeps[1:], strict=False)]
+    if sound == SMOKE_ALARM:
+        return all(0.38 <= beep.duration <= 0.62 for beep in beeps) and all(
+            0.88 <= gap <= 1.12 or 1.76 <= gap <= 2.24 for gap in onsets
+        )
+    return all(0.07 <= beep.duration <= 0.13 for beep in beeps) and all(
+        0.175 <= gap <= 0.225 or 0.35 <= gap <= 0.45 or 5.2 <= gap <= 6.2 for gap in onsets
+    )
+
+
 def alarm_confidence(sound: str, beeps: list[Run], strays: int) -> float:
     """How sure a matched rhythm is an alarm, 0..1; 0.5 is the default bar.
 
     Measured on speech, music and alarms mixed at 0 to -10 dB (`bench/alerts_accuracy.py`): real
-    alarms' beeps stand a median 21-46 dB out of their surroundings, while the few melodies that fall
-    into an alarm's rhythm stand 12-20 dB out. So the shortest pattern needs 21 dB to reach 0.5; each
+    alarms' beeps stand a median 21-46 dB out of their surroundings in speech (16 dB in loud white
+    noise), while the few melodies that fall into an alarm's rhythm stand 12-20 dB out. So the shortest
+    pattern needs 21 dB to reach 0.5, or 15 dB when it keeps the standard's timing closely; each
     further cycle of the rhythm counts as 8 dB (an alarm keeps going; a melody moves on), and a tone at
     that pitch in the silences takes some away."""
     prominence = float(np.median([beep.prominence for beep in beeps]))
     extra = min(_extra_cycles(sound, beeps), 2.0)
-    score = 0.5 + (prominence - 21.0 + 8.0 * extra) / 40.0 - 0.1 * strays
+    timing = 6.0 if _on_the_beat(sound, beeps) else 0.0
+    score = 0.5 + (prominence - 21.0 + timing + 8.0 * extra) / 40.0 - 0.1 * strays
     return round(float(np.clip(score, 0.0, 1.0)), 3)
 
 
@@ -549,7 +575,7 @@ class AlarmPatternDetector:
             if alarm.sound == SMOKE_ALARM:
                 fits = 0.3 <= latest.duration <= 0.75
             else:
-                fits = 0.05 <= latest.duration <= 0.17
+                fits = 0.05 <= latest.duration <= 0.2
             if fits:
                 alarm.last_heard = max(alarm.last_heard, latest.end)
 

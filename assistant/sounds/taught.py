@@ -114,11 +114,14 @@ def make_template(audio: AudioArray, label: str = "the example") -> Template:
             "closer to the microphone, or louder."
         )
     full = _decimate(tone_map(Spectrogram().push(audio)))
-    sounding = np.flatnonzero((full >= _TONE_DB).any(axis=1))
-    if len(sounding) < 3:
+    tonal = full >= _TONE_DB
+    held = tonal[:-2] & tonal[1:-1] & tonal[2:]  # a tone held for 60 ms somewhere: not noise
+    sounding = np.flatnonzero(tonal.any(axis=1))
+    if len(full) < 3 or not held.any():
         raise TaughtSoundError(
-            f"{label} has no sound that stands out (no tone, chime or beep): record the sound itself, "
-            "with as little else as possible."
+            f"{label} has no sound that stands out (no tone, chime, beep, buzzer or whistle): record "
+            "the sound itself, with as little else as possible. Sounds without a tone (a knock, a click) "
+            "cannot be taught yet."
         )
     limit = int(TEMPLATE_SECONDS * FRAMES_PER_SECOND / _DECIMATE)
     trimmed = full[sounding[0] : sounding[-1] + 1][:limit]
