@@ -377,7 +377,7 @@ def test_shutdown_with_busy_workers_is_fast_and_leaves_no_thread(
 def test_a_question_asked_by_voice_is_heard_and_answered(
     qtbot: Any, settings: Settings, tmp_path: Path
 ) -> None:
-    from tests.speech_helpers import espeak_wav
+    from tests.helpers.speech import espeak_wav
 
     spoken = espeak_wav("What colour is this shirt?", tmp_path / "question.wav")
     app = AppController(settings, Overrides(captions_at_start=False, audio=str(spoken)))
