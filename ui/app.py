@@ -6,12 +6,15 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import os
 import signal
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QLibraryInfo, QTimer
 from PySide6.QtWidgets import QApplication
 
 from assistant.desktop.instance import InstanceServer
@@ -35,11 +38,55 @@ def make_application(argv: Sequence[str] | None = None) -> QApplication:
             "no display to open the window on (DISPLAY is not set). Run it in a desktop session, or use "
             "`assistant captions` / `assistant describe` in the terminal."
         )
+    _check_platform()
     app = QApplication(list(argv or sys.argv[:1]))
     app.setApplicationName("Assistant")
     app.setOrganizationName("assistant")
     app.setApplicationDisplayName("Assistant")
     return app
+
+
+def _installed_platforms() -> set[str]:
+    folder = Path(QLibraryInfo.path(QLibraryInfo.LibraryPath.PluginsPath)) / "platforms"
+    names = {path.name.split(".")[0] for path in folder.glob("*") if path.is_file()}
+    return {name.removeprefix("libq") for name in names}
+
+
+def _x_display_opens(name: str) -> bool | None:
+    """Whether Xlib can open the X display `name`; None when Xlib itself is not there to ask."""
+    library = ctypes.util.find_library("X11")
+    if library is None:
+        return None
+    xlib = ctypes.CDLL(library)
+    xlib.XOpenDisplay.restype = ctypes.c_void_p
+    xlib.XOpenDisplay.argtypes = [ctypes.c_char_p]
+    xlib.XCloseDisplay.argtypes = [ctypes.c_void_p]
+    handle = xlib.XOpenDisplay(name.encode())
+    if not handle:
+        return False
+    xlib.XCloseDisplay(handle)
+    return True
+
+
+def _check_platform() -> None:
+    """Say why the window cannot open before Qt finds out: Qt aborts the process (SIGABRT, "Reinstalling
+    the application may fix this problem") for a platform plugin it lacks or an X display it cannot open."""
+    requested = [part.split(":")[0].strip() for part in os.environ.get("QT_QPA_PLATFORM", "").split(";")]
+    requested = [name for name in requested if name]
+    if requested:
+        installed = _installed_platforms()
+        if installed and not any(name in installed for name in requested):
+            raise AssistantError(
+                f"QT_QPA_PLATFORM={os.environ['QT_QPA_PLATFORM']} names no display system Qt has here "
+                f"(it has {', '.join(sorted(installed))}). Unset QT_QPA_PLATFORM, or set it to one of those."
+            )
+    x11 = requested[:1] == ["xcb"] or (not requested and not os.environ.get("WAYLAND_DISPLAY"))
+    display = os.environ.get("DISPLAY", "")
+    if x11 and display and _x_display_opens(display) is False:
+        raise AssistantError(
+            f"cannot open the display {display} (DISPLAY={display}): the X server is gone or refuses us. "
+            "Run it in a desktop session, or use `assistant captions` / `assistant describe` in the terminal."
+        )
 
 
 def run(
