@@ -69,10 +69,15 @@ class SoundModelError(ModelNotFoundError):
 @dataclass(frozen=True)
 class ClassifierSettings:
     """When the model looks: every `interval_s` of audio, at the last `window_s`, unless the window's
-    loudest 20 ms is quieter than `quiet_dbfs`. A label is heard at probability `bar` (confidence 0.5)."""
+    loudest 20 ms is quieter than `quiet_dbfs`. A label is heard at probability `bar` (confidence 0.5).
 
-    interval_s: float = 5.0
-    window_s: float = 5.0
+    AST always encodes 10.24 s (shorter audio is padded), so looking every 10 s hears everything once
+    at the least cost: a real-size AST, int8, takes about 2.6 core-seconds a look on this machine's
+    CPUs (`bench/alerts_accuracy.py`), a quarter of a core while there is sound, nothing in a quiet
+    room."""
+
+    interval_s: float = 10.0
+    window_s: float = 10.0
     quiet_dbfs: float = -45.0
     bar: float = 0.3
 
@@ -128,6 +133,14 @@ def load_sound_classifier(
     return load_classifier_folder(resolved.path, display, threads=threads, quantize=quantize)
 
 
+def feature_extractor(num_mel_bins: int = 128, max_length: int = 1024) -> Any:
+    """AST's feature extractor built directly (benchmarks; `load_classifier_folder` reads the model's)."""
+    transformers: Any = importlib.import_module("transformers")
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "At least one mel filter has all zero values", UserWarning)
+        return transformers.ASTFeatureExtractor(num_mel_bins=num_mel_bins, max_length=max_length)
+
+
 def quantize_int8(model: Any) -> Any:
     """int8 dynamic quantisation of the model's Linear layers (in place; returns the model): about
     twice as fast on a CPU, the labels' probabilities within a few hundredths."""
@@ -155,7 +168,11 @@ def load_classifier_folder(
     try:
         torch.set_num_threads(max(1, threads))
         model = transformers.AutoModelForAudioClassification.from_pretrained(path, local_files_only=True)
-        extractor = transformers.AutoFeatureExtractor.from_pretrained(path, local_files_only=True)
+        with warnings.catch_warnings():
+            # WORKAROUND: without torchaudio, transformers builds AST's 128 mel filters over a 400-point
+            # FFT and warns that one is empty; AST was trained with exactly those features.
+            warnings.filterwarnings("ignore", "At least one mel filter has all zero values", UserWarning)
+            extractor = transformers.AutoFeatureExtractor.from_pretrained(path, local_files_only=True)
     except (OSError, ValueError, KeyError) as error:
         raise SoundModelError(
             f"The sound classifier at {path} cannot be loaded ({type(error).__name__}: {error}). Download "

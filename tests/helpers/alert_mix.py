@@ -190,7 +190,8 @@ def _note(
             break
         out += (0.7**k) * np.sin(2 * np.pi * k * freq * t + rng.uniform(0, 2 * np.pi))
     envelope = np.exp(-decay * t) * np.minimum(1.0, t / 0.005)
-    return (out * envelope).astype(np.float32)
+    note: AudioArray = (out * envelope).astype(np.float32)
+    return note
 
 
 def music(rng: np.random.Generator, seconds: float) -> AudioArray:

@@ -36,21 +36,20 @@ def ast_config(real: bool = False, labels: tuple[str, ...] = LABELS) -> object:
 
 def build_ast(folder: Path, *, real: bool = False, loud_label: str | None = None) -> Path:
     import torch
-    from transformers import ASTFeatureExtractor, ASTForAudioClassification
+    from transformers import ASTForAudioClassification
+
+    from assistant.sounds.classifier import feature_extractor
 
     config = ast_config(real)
     torch.manual_seed(0)
-    model = ASTForAudioClassification(config).eval()  # type: ignore[arg-type]
+    model = ASTForAudioClassification(config).eval()  # type: ignore[arg-type,no-untyped-call]
     if loud_label is not None:
         head = model.classifier.dense
         with torch.no_grad():
             head.weight.zero_()
             head.bias.fill_(-8.0)
             head.bias[LABELS.index(loud_label)] = 8.0
-    extractor = ASTFeatureExtractor(
-        num_mel_bins=config.num_mel_bins,  # type: ignore[attr-defined]
-        max_length=config.max_length,  # type: ignore[attr-defined]
-    )
+    extractor = feature_extractor(config.num_mel_bins, config.max_length)  # type: ignore[attr-defined]
     folder.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(folder)
     extractor.save_pretrained(folder)
