@@ -51,6 +51,36 @@ VOCABULARY_TOKENS = 70
 the rest. A longer vocabulary is cut to the terms that fit, and the user told which were left out."""
 
 
+REPEATED_TOKEN_RUN = 8
+"""This many of one token in a row is not speech: it is what damaged weights produce ("!!!!!!!!")."""
+GARBAGE_DECODES = 3
+"""Decodes in a row that are nothing but such a run before the model is declared damaged."""
+
+
+def repeated_run_start(tokens: Sequence[int], run: int = REPEATED_TOKEN_RUN) -> int | None:
+    """Where the first run of `run` identical tokens starts in `tokens`, or None."""
+    count = 0
+    for index, token in enumerate(tokens):
+        count = count + 1 if index and token == tokens[index - 1] else 1
+        if count >= run:
+            return index - run + 1
+    return None
+
+
+_SYMBOL_RUN = re.compile(r"([^\w\s])(\s*\1){3,}")
+"""The same symbol four times or more ("!!!!", "! ! ! !"), however the tokenizer split it into tokens;
+speech gives at most an ellipsis."""
+
+
+_DAMAGED_RUN = re.compile(r"([^\w\s.])\1{3,}")
+"""A symbol other than a full stop four times with nothing between ("!!!!"): damaged weights. A healthy
+model gives ". . . ." for a tenth of a second of noise, which is dropped but says nothing about it."""
+
+
+class DamagedModelError(AssistantError):
+    """The model decodes one token over and over: its weights are damaged, whatever the checksum said."""
+
+
 def fit_vocabulary(
     vocabulary: str, count_tokens: Callable[[str], int], limit: int = VOCABULARY_TOKENS
 ) -> str:
@@ -155,6 +185,7 @@ class FasterWhisperRecognizer:
         self._lock = threading.Lock()
         self._language: str | None = options.language
         self._tokenizers: dict[str | None, Any] = {}
+        self._garbage_decodes = 0  # decodes in a row that were one repeated token from the start
 
     @property
     def is_multilingual(self) -> bool:
@@ -238,6 +269,7 @@ class FasterWhisperRecognizer:
             # CTranslate2 returns the forced prefix as part of the sequence.
             generated = list(result.sequences_ids[0])
             tokens = self._speech_tokens(tokenizer, generated, content_frames / FRAMES_PER_SECOND)
+            tokens = self._guard_against_garbage(tokens, len(prefix_tokens))
             length = max(1, len(tokens) - len(prefix_tokens))
             avg_logprob = float(result.scores[0]) / length if result.scores else 0.0
             words, prefix_words = self._align(
@@ -251,6 +283,24 @@ class FasterWhisperRecognizer:
             language=language,
             prefix_words=prefix_words,
         )
+
+    def _guard_against_garbage(self, tokens: list[int], prefix: int) -> list[int]:
+        """Cut a run of one repeated token off the decoded text; several decodes in a row that are
+        only such a run mean damaged weights, said once as a `DamagedModelError` rather than shown as
+        "!!!!!" captions."""
+        text = self._tokenizer(self._language).decode(tokens[prefix:])
+        start = repeated_run_start(tokens[prefix:])
+        if start is None and _SYMBOL_RUN.search(text):
+            start = 0
+        if start is None:
+            self._garbage_decodes = 0
+            return tokens
+        damaged = start == 0 and _DAMAGED_RUN.search(text) is not None
+        self._garbage_decodes = self._garbage_decodes + 1 if damaged else 0
+        if self._garbage_decodes >= GARBAGE_DECODES:
+            raise DamagedModelError(_damaged_message(self.name))
+        log.info("speech: dropped a run of one repeated token from the decoded text")
+        return tokens[: prefix + start]
 
     @staticmethod
     def _speech_tokens(tokenizer: Any, generated: list[int], content_seconds: float) -> list[int]:
@@ -291,6 +341,15 @@ class FasterWhisperRecognizer:
         return words, prefix_words
 
     def transcribe_long(self, audio: AudioArray) -> Iterator[Segment]:
+        # A damaged model makes faster-whisper retry each window at every temperature, for minutes:
+        # one short greedy decode of the opening finds it first.
+        for start in range(0, min(len(audio), 60 * SAMPLE_RATE), 10 * SAMPLE_RATE):
+            opening = audio[start : start + 10 * SAMPLE_RATE]
+            if len(opening) >= SAMPLE_RATE and float(np.sqrt(np.mean(opening**2))) > 0.01:
+                for _ in range(GARBAGE_DECODES):
+                    if self.transcribe_window(opening).text:
+                        break
+                break
         with self._lock:
             segments, _info = self._model.transcribe(
                 audio,
@@ -302,13 +361,21 @@ class FasterWhisperRecognizer:
                 word_timestamps=True,
                 condition_on_previous_text=False,
             )
-            collected = list(segments)
-        for segment in collected:
-            words = tuple(
-                Word(_clean_word(w.word), float(w.start), float(w.end), float(w.probability))
-                for w in (segment.words or [])
-            )
-            yield Segment(float(segment.start), float(segment.end), segment.text.strip(), words)
+            # One segment at a time: collecting them all first held the whole transcript's decoder
+            # state, and a damaged model's endless "!!!!" was only found at the end.
+            garbage = 0
+            for segment in segments:
+                if repeated_run_start(segment.tokens) is not None or _SYMBOL_RUN.search(segment.text):
+                    garbage = garbage + 1 if _DAMAGED_RUN.search(segment.text) else 0
+                    if garbage >= GARBAGE_DECODES:
+                        raise DamagedModelError(_damaged_message(self.name))
+                    continue
+                garbage = 0
+                words = tuple(
+                    Word(_clean_word(w.word), float(w.start), float(w.end), float(w.probability))
+                    for w in (segment.words or [])
+                )
+                yield Segment(float(segment.start), float(segment.end), segment.text.strip(), words)
 
 
 class OpenAIWhisperRecognizer:
@@ -412,6 +479,15 @@ def _resolve_path(model: str, engine: str) -> Path:
     from assistant.models import resolve
 
     return Path(resolve(model, engine=engine).path)
+
+
+def _damaged_message(name: str) -> str:
+    model = name.split(" ", 1)[-1]
+    return (
+        f'the speech model {model} produces one symbol over and over ("!!!!!") instead of words: its '
+        f"weights are damaged. Run `assistant models download {model}` to fetch it again, or choose "
+        "another model"
+    )
 
 
 def _english_only(model: str, options: RecognizerOptions) -> RecognizerOptions:
