@@ -220,6 +220,9 @@ class Result:
     """Why the model server did not answer and the on-device model did (said once, before the text)."""
     spoken: bool = False
     """The text was already said sentence by sentence as it streamed in (`on_sentence`)."""
+    scene: str = ""
+    """The kind of place ("kitchen"), by the finder model when it is installed; "" otherwise."""
+    scene_probability: float = 0.0
 
 
 def no_picture(origin: str = CAMERA_PICTURE) -> Result:
@@ -234,6 +237,8 @@ def no_picture(origin: str = CAMERA_PICTURE) -> Result:
 
 
 NO_TEXT = "No text found."
+NARRATION_SCENE_MIN = 0.4
+"""Narration opens with the kind of place ("In a kitchen: ...") only when the finder is this sure."""
 NO_QUESTION = "I did not hear a question. Hold the key while you speak."
 
 
@@ -269,6 +274,7 @@ class Session:
         self.finder: Lazy[ContrastiveScorer] = Lazy(
             load_finder or (lambda: load_scorer(self.config.finder_model, threads=self.config.threads))
         )
+        self._finder_missing = False
 
     def reload_scene(self) -> SceneModel:
         """Forget the scene model (a new one was downloaded or chosen); the next look loads it again."""
@@ -398,6 +404,7 @@ class Session:
             return remote
         describer = self.scene.load_or_fallback()[0] if wait else self.scene.current()
         description = describer.describe(frame, detail)
+        scene, probability = self.scene_category(frame, load=wait)
         return Result(
             description.text,
             ResultKind.DESCRIPTION,
@@ -406,12 +413,33 @@ class Session:
             objects=tuple(description.objects),
             fallback=describer.is_fallback,
             notice=notice,
+            scene=scene,
+            scene_probability=probability,
         )
+
+    def scene_category(self, frame: Frame, *, load: bool = True) -> tuple[str, float]:
+        """The kind of place and how sure the finder model is; ("", 0.0) when it is not installed.
+        `load`: load it if need be (once; a missing model is remembered, not looked for again)."""
+        scorer = self.finder.loaded()
+        if scorer is None:
+            if not load or self._finder_missing:
+                return "", 0.0
+            try:
+                scorer = self.finder.get()
+            except AssistantError:
+                self._finder_missing = True
+                return "", 0.0
+        return scorer.scene(frame)
 
     def narrate(self, frame: Frame) -> Result:
         """The brief description narration speaks when the scene changes: at normal priority, so it
         never cuts off a result the user asked for."""
-        return dataclasses.replace(self.describe(frame), priority=Priority.NORMAL)
+        self.scene_category(frame)  # loads the finder model once, when it is installed
+        result = self.describe(frame)
+        text = result.text
+        if result.scene and result.scene_probability >= NARRATION_SCENE_MIN and not result.remote:
+            text = f"In a {result.scene}: {text}"
+        return dataclasses.replace(result, text=text, priority=Priority.NORMAL)
 
     def ask(
         self,
@@ -504,4 +532,7 @@ def result_json(result: Result) -> dict[str, Any]:
         data["notice"] = result.notice
     if result.kind is ResultKind.DESCRIPTION:
         data["objects"] = [scene_object.as_dict() for scene_object in result.objects]
+        if result.scene:
+            data["scene"] = result.scene
+            data["scene_probability"] = round(result.scene_probability, 3)
     return data

@@ -70,3 +70,16 @@ def test_find_without_the_model_names_the_download_command(
     assert main(["find", "keys", "--camera", str(video)]) == 2
     err = capfd.readouterr().err
     assert err.count("assistant models download siglip-base") == 1
+
+
+def test_describe_json_carries_the_scene_when_the_finder_model_is_installed(
+    models_dir: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    import cv2
+
+    build_siglip(models_dir / "siglip-base")
+    photo = tmp_path / "room.png"
+    cv2.imwrite(str(photo), np.full((120, 160, 3), 90, dtype=np.uint8))
+    assert main(["describe", str(photo), "--json"]) == 0
+    data = json.loads(capfd.readouterr().out)
+    assert isinstance(data["scene"], str) and data["scene"]

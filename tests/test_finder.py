@@ -69,7 +69,7 @@ def test_a_tiny_image_text_model_loads_through_the_model_store_and_scores_frames
     placed = scorer.score(frame, query, with_position=True)
     assert 0.0 < whole.match < 1.0 and whole.columns == ()
     assert len(placed.columns) == 3 and all(0.0 < value < 1.0 for value in placed.columns)
-    assert placed.match == pytest.approx(whole.match, abs=1e-4)
+    assert placed.match == pytest.approx(whole.match, abs=5e-3)  # int8 activations are scaled per batch
     scene, probability = scorer.scene(frame)
     assert scene in SCENES and 0.0 < probability <= 1.0
     # The whole pipeline on the real model: events come out, with the query as said.
@@ -231,3 +231,31 @@ def test_the_tone_never_plays_over_speech_and_the_find_is_spoken() -> None:
         speaker.release.set()
         assert speech.wait_until_idle(5)
         assert tone.update(1.0, 101.0)
+
+
+# -- the kind of place ---------------------------------------------------------------------------------
+
+
+def test_a_description_carries_the_scene_when_the_finder_model_is_installed(models_dir: Path) -> None:
+    from assistant.session import result_json
+
+    frame = np.random.default_rng(2).integers(0, 255, (120, 160, 3), dtype=np.uint8)
+    assert "scene" not in result_json(Session(Config(threads=1)).describe(frame, wait=True))
+    build_siglip(models_dir / "siglip-base")
+    result = Session(Config(threads=1)).describe(frame, wait=True)
+    assert result.scene in SCENES and 0.0 < result.scene_probability <= 1.0
+    data = result_json(result)
+    assert data["scene"] == result.scene and "scene_probability" in data
+
+
+def test_narration_opens_with_the_place_only_when_the_finder_is_sure(
+    models_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    build_siglip(models_dir / "siglip-base")
+    session = Session(Config(threads=1))
+    scorer = session.finder.get()
+    # The tiny model's random weights are never sure of anything: its scene scores are set here.
+    monkeypatch.setattr(scorer, "scene", lambda frame: ("kitchen", 0.8))
+    assert session.narrate(FRAME).text.startswith("In a kitchen: ")
+    monkeypatch.setattr(scorer, "scene", lambda frame: ("kitchen", 0.1))
+    assert not session.narrate(FRAME).text.startswith("In a")

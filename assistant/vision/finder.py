@@ -242,22 +242,29 @@ class ContrastiveScorer:
                 self._scenes = self.encode_texts([f"a photo of a {scene}." for scene in SCENES])
             last = self._last_image
             image = last[1] if last is not None and last[0] == id(frame) else self.encode_images([frame])
+            self._last_image = (id(frame), image)
         probabilities = self._probabilities(image, self._scenes)[0]
         best = int(np.argmax(probabilities))
         return SCENES[best], float(probabilities[best])
 
 
-def load_scorer(name_or_path: str = DEFAULT_FINDER_MODEL, *, threads: int = 2) -> ContrastiveScorer:
+def load_scorer(
+    name_or_path: str = DEFAULT_FINDER_MODEL, *, threads: int = 2, quantize: bool = True
+) -> ContrastiveScorer:
     """The finder model (a registry name or a folder). Raises `ModelNotFoundError` naming
     `assistant models download NAME` when it is not installed."""
     from assistant import models
 
     resolved = models.resolve(name_or_path, "transformers")
     name = resolved.spec.name if resolved.spec is not None else resolved.path.name
-    return load_scorer_from(resolved.path, name, threads=threads)
+    return load_scorer_from(resolved.path, name, threads=threads, quantize=quantize)
 
 
-def load_scorer_from(path: Path, model_name: str, *, threads: int = 2) -> ContrastiveScorer:
+def load_scorer_from(
+    path: Path, model_name: str, *, threads: int = 2, quantize: bool = True
+) -> ContrastiveScorer:
+    """`quantize`: int8 dynamic quantisation of the Linear layers, as the describers use (about 1.4x
+    faster on x86 CPUs; the relative scores barely move)."""
     from assistant.vision import vlm_runtime
 
     transformers: Any = importlib.import_module("transformers")
@@ -279,7 +286,9 @@ def load_scorer_from(path: Path, model_name: str, *, threads: int = 2) -> Contra
             f"Download it again with `assistant models download {DEFAULT_FINDER_MODEL}`."
         ) from error
     model.eval()
-    log.info("finder: loaded %s (%s, %d threads)", model_name, config.model_type, threads)
+    if quantize:
+        model = vlm_runtime.quantize_int8(model)
+    log.info("finder: loaded %s (%s, int8=%s, %d threads)", model_name, config.model_type, quantize, threads)
     return ContrastiveScorer(model, tokenizer, image_processor, model_name, str(config.model_type))
 
 
