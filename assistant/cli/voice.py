@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+import wave
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from assistant.errors import AssistantError
 
@@ -36,8 +40,57 @@ def _text(args: argparse.Namespace) -> str:
     return " ".join(words)
 
 
+def _write_speech(speaker: Any, text: str, path: Path) -> float:
+    """Synthesise `text` into the WAV file `path` as it is made (a long text never sits in memory
+    whole); the seconds written. Any failure is one `AssistantError`."""
+    if path.suffix.lower() != ".wav":
+        raise AssistantError(f"cannot write {path}: only WAV files can be written; name it {path.stem}.wav")
+    if path.is_dir():
+        raise AssistantError(f"cannot write {path}: it is a folder; give a file name ending in .wav")
+    try:
+        raw = open(path, "wb")  # closed below, also when wave fails
+    except OSError as error:
+        raise AssistantError(f"cannot write {path}: {error.strerror}: choose another path") from error
+    output = wave.open(raw, "wb")
+    output.setnchannels(1)
+    output.setsampwidth(2)
+    output.setframerate(speaker.sample_rate)
+    frames = 0
+    failed: list[OSError] = []
+
+    def write(chunk: Any) -> bool:
+        # Runs on eSpeak's thread: an exception here would be printed and ignored, so it is kept and
+        # synthesis stopped instead.
+        nonlocal frames
+        try:
+            output.writeframes((np.clip(chunk, -1.0, 1.0) * 32767.0).astype("<i2").tobytes())
+        except OSError as error:
+            failed.append(error)
+            return False
+        frames += len(chunk)
+        return True
+
+    try:
+        if hasattr(speaker, "synthesize_into"):
+            speaker.synthesize_into(text, write)
+        else:
+            write(speaker.synthesize(text))
+        if failed:
+            raise failed[0]
+        output.close()
+    except OSError as error:
+        # WORKAROUND: a failed Wave_write retries its header in __del__ and prints a second traceback;
+        # forget its file once ours is closed.
+        output._file = None  # type: ignore[attr-defined]
+        raw.close()
+        raise AssistantError(f"cannot write {path}: {error.strerror}: choose another path") from error
+    finally:
+        raw.close()
+    return float(frames / speaker.sample_rate)
+
+
 def _say(args: argparse.Namespace) -> int:
-    from assistant.voice import StopSignal, load_speaker, write_wav
+    from assistant.voice import StopSignal, load_speaker
 
     device: int | str | None = int(args.device) if args.device and args.device.isdigit() else args.device
     speaker = load_speaker(rate=args.rate, volume=args.volume, voice=args.voice, output_device=device)
@@ -51,16 +104,8 @@ def _say(args: argparse.Namespace) -> int:
         if not text:
             raise AssistantError("nothing to say: the text is empty")
         if args.to_file is not None:
-            audio = speaker.synthesize(text)
-            try:
-                write_wav(audio, speaker.sample_rate, args.to_file)
-            except OSError as error:
-                raise AssistantError(
-                    f"cannot write {args.to_file}: {error.strerror}: choose another path"
-                ) from error
-            print(
-                f"wrote {len(audio) / speaker.sample_rate:.1f} s of speech to {args.to_file}", file=sys.stderr
-            )
+            seconds = _write_speech(speaker, text, args.to_file)
+            print(f"wrote {seconds:.1f} s of speech to {args.to_file}", file=sys.stderr)
             return 0
         speaker.check_output()
         speaker.speak(text, StopSignal())

@@ -18,6 +18,7 @@ from __future__ import annotations
 import atexit
 import ctypes
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -203,14 +204,31 @@ class EspeakSpeaker:
                 raise AssistantError(f"eSpeak NG could not load voice {voice!r}: {INSTALL_HINT}")
             espeak.SetParameter(espeak.RATE, self._rate, 0)
             espeak.SetParameter(espeak.VOLUME, 100, 0)
-            _sink = scaled
+            stopped = False
+
+            def until_stopped(chunk: AudioArray) -> bool:
+                nonlocal stopped
+                stopped = stopped or not scaled(chunk)
+                return not stopped
+
+            _sink = until_stopped
             try:
                 # Set on every utterance: anything else in this process using pyttsx3 may have replaced it.
                 espeak.SetSynthCallback(_on_synth)
-                espeak.Synth(text.encode("utf-8"), flags=espeak.ENDPAUSE | espeak.CHARS_UTF8)
-                espeak.Synchronize()  # in retrieval mode: returns when synthesis (not playback) is done
+                # A piece at a time: one Synth call on 100 KB of text crashed inside eSpeak (SIGSEGV)
+                # and held every sample of it at once.
+                for piece in split_for_synthesis(text):
+                    espeak.Synth(piece.encode("utf-8"), flags=espeak.ENDPAUSE | espeak.CHARS_UTF8)
+                    espeak.Synchronize()  # in retrieval mode: returns when synthesis (not playback) is done
+                    if stopped:
+                        break
             finally:
                 _sink = None
+
+    def synthesize_into(self, text: str, sink: Callable[[AudioArray], bool]) -> None:
+        """Synthesise `text` piece by piece into `sink` (return False from it to stop), never holding
+        more than a piece's audio: for long texts written to a file."""
+        self._synthesize_into(text, sink)
 
     def synthesize(self, text: str) -> AudioArray:
         chunks: list[AudioArray] = []
@@ -259,6 +277,33 @@ class EspeakSpeaker:
     def close(self) -> None:
         # The engine stays loaded for the process (see `_engine`); nothing per speaker to release.
         self._owner = None
+
+
+SYNTH_PIECE_CHARACTERS = 2000
+"""The most text handed to eSpeak in one call; whole sentences up to this, longer ones cut at spaces."""
+
+
+def split_for_synthesis(text: str, limit: int = SYNTH_PIECE_CHARACTERS) -> list[str]:
+    """`text` in pieces of at most `limit` characters, cut after sentence ends where it can, at spaces
+    where a sentence is longer, and anywhere in a run with no space at all."""
+    pieces: list[str] = []
+    current = ""
+    for sentence in re.split(r"(?<=[.!?;:…\n])\s+", text):
+        while len(sentence) > limit:
+            cut = sentence.rfind(" ", 0, limit)
+            cut = cut if cut > 0 else limit
+            head, sentence = sentence[:cut], sentence[cut:].lstrip()
+            if current:
+                pieces.append(current)
+                current = ""
+            pieces.append(head)
+        if current and len(current) + 1 + len(sentence) > limit:
+            pieces.append(current)
+            current = ""
+        current = f"{current} {sentence}" if current else sentence
+    if current.strip():
+        pieces.append(current)
+    return [piece for piece in pieces if piece.strip()]
 
 
 def _check_rate(rate: int) -> None:
