@@ -1,25 +1,28 @@
 """Reading printed text in a frame: OCR, then layout, then the words a person hears.
 
 `TextReader` is the backend protocol; `RapidOcrReader` implements it over `rapidocr-onnxruntime`, whose
-detection, orientation and recognition models ship inside the wheel (nothing is downloaded). Two known
-faults of its bundled (mostly Chinese-trained) models are repaired here:
+detection, orientation and recognition models ship inside the wheel (nothing is downloaded). Its bundled
+recogniser was trained mostly on Chinese, and its faults on English are repaired here, line by line:
 
-- spaces between English words go missing ("Keepoutofreachofchildren"): every line goes through
-  `assistant.vision.words.WordSegmenter`;
-- lines come back row by row across columns: `order_lines` merges per-word boxes of one row into lines,
-  finds column gutters (empty stretches of the x-projection of the lines), and reads each column top to
-  bottom before the next one. Lines that straddle a gutter (a title over two columns) split the page
-  into sections that are read in turn.
+- dropped spaces ("EXP03/2027", "Keepoutofreach"): the recogniser's own character positions and the
+  blank columns between them put back the spaces that are visible on the page
+  (`assistant.vision.spacing`); runs of letters that are still glued go through the word segmenter
+  (`assistant.vision.words`), which never splits a number or a code;
+- letters read for digits inside numbers ("2oo mg", "O7:15"), label keywords run into their values
+  ("LOTB7741") and a pound sign read as "f": `assistant.vision.numbers`, narrowly, in numeric context only;
+- reading order: rows that share a baseline across a gap are one line ("Latte 3.40"), a table is read by
+  rows and a page of running text column by column (`assistant.vision.layout`).
 
-Low-confidence fragments (single letters the recognizer hallucinates on fur or a cup rim) are dropped.
-`RapidTextSpotter` runs only the detector on a shrunken frame: a fast "is there text?" for quick cues.
+A line the recogniser was unsure of keeps its exact text but is marked `unsure`; `ReadResult.spoken`
+says it as "unclear: ..." rather than as fact, and says units, money, times and dates in words
+(`assistant.voice.spoken`). Low-confidence fragments (single letters the recogniser hallucinates on fur
+or a cup rim) are dropped. `RapidTextSpotter` runs only the detector on a shrunken frame: a fast "is
+there text?" for quick cues.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import logging
-import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,22 +32,49 @@ import numpy as np
 
 from assistant.errors import AssistantError
 from assistant.vision.image import Frame
+from assistant.vision.layout import Box, Quad, TextLine, layout_text, order_lines, paragraphs
+from assistant.vision.numbers import (
+    normalise_code_case,
+    normalise_marks,
+    repair_digits,
+    restore_currency,
+    split_glued,
+)
+from assistant.vision.spacing import line_ink, measure_gaps, restore_spaces
+from assistant.vision.symbols import unread_signs
 from assistant.vision.words import WordSegmenter, load_word_segmenter
+from assistant.voice.spoken import spoken_form
+
+__all__ = [
+    "MIN_CONFIDENCE",
+    "UNSURE_CONFIDENCE",
+    "Box",
+    "OcrUnavailableError",
+    "Quad",
+    "RapidOcrReader",
+    "RapidTextSpotter",
+    "ReadResult",
+    "TextLine",
+    "TextReader",
+    "layout_text",
+    "load_text_reader",
+    "load_text_spotter",
+    "order_lines",
+    "spoken_text",
+]
 
 log = logging.getLogger(__name__)
-
-Box = tuple[int, int, int, int]
-"""An axis-aligned rectangle (x0, y0, x1, y1) in frame pixels, x1 and y1 exclusive."""
 
 MIN_CONFIDENCE = 0.65
 """Lines the recognizer is less sure of are dropped (noise on photos scores 0.5-0.6)."""
 MIN_SHORT_CONFIDENCE = 0.85
 """One- or two-character lines need more: on photos without text the recognizer reads "O" or "D"."""
-
-_ROW_OVERLAP = 0.5  # boxes share a row when they overlap vertically by half the smaller height
-_WORD_GAP = 1.2  # boxes in a row closer than this many line heights are one line
-_GUTTER = 1.0  # an empty x-stretch at least this many line heights wide separates columns
-_PARAGRAPH_GAP = 0.9  # a vertical gap above this many line heights starts a paragraph
+UNSURE_CONFIDENCE = 0.8
+"""A line whose least certain character scores below this is marked unsure (see bench/ocr_accuracy.py)."""
+_FLIP_CHECK_SCORE = 0.75  # a page read this poorly (median line score) is tried upside down too
+_FLIP_MARGIN = 0.1  # and read that way when it scores this much better
+UNCLEAR = "unclear: "
+"""What is said before a line the recogniser was unsure of."""
 
 
 class OcrUnavailableError(AssistantError):
@@ -52,28 +82,22 @@ class OcrUnavailableError(AssistantError):
 
 
 @dataclass(frozen=True)
-class TextLine:
-    """One line of text as read, in frame pixels."""
-
-    text: str
-    box: Box
-    confidence: float
-    column: int = 0
-    """Column within its section, 0 = leftmost; lines that straddle columns are 0."""
-    section: int = 0
-    """Band of the page, counted from the top: a line that straddles columns is a section of its own."""
-
-
-@dataclass(frozen=True)
 class ReadResult:
-    """What a frame says: `lines` in reading order, and `text` as it should be spoken or shown."""
+    """What a frame says: `lines` in reading order, and `text` exactly as printed, for showing."""
 
     lines: list[TextLine] = field(default_factory=list)
     text: str = ""
+    upside_down: bool = False
+    """The text was read with the frame turned half a turn; boxes are in that turned frame's pixels."""
 
     @property
     def has_text(self) -> bool:
         return bool(self.text.strip())
+
+    @property
+    def spoken(self) -> str:
+        """The text as it should be said: see `spoken_text`."""
+        return spoken_text(self.lines)
 
 
 class TextReader(Protocol):
@@ -83,34 +107,97 @@ class TextReader(Protocol):
 
 
 class _OcrEngine(Protocol):
-    """rapidocr_onnxruntime.RapidOCR: BGR image in, ([quad, text, score] rows or None, timings) out."""
+    """rapidocr_onnxruntime.RapidOCR: BGR image in, ([quad, text, score, ...] rows or None, timings) out.
+
+    With `return_word_box=True` a row also carries the character boxes, the characters and their scores.
+    """
 
     def __call__(self, img_content: Any, **kwargs: Any) -> tuple[Any, Any]: ...
 
 
+@dataclass(frozen=True)
+class _Recognised:
+    """One detector box as the recogniser read it, with what it said about each character."""
+
+    text: str
+    quad: Quad
+    confidence: float
+    char_centers: list[tuple[float, float]]
+    """Frame position of each character of `text`, spaces included; empty when not given."""
+    char_scores: list[float]
+
+
 class RapidOcrReader:
-    """`TextReader` over a rapidocr engine, with spacing repair and column-aware reading order."""
+    """`TextReader` over a rapidocr engine: spacing, number repair, reading order and unsure lines."""
 
     def __init__(
         self,
         engine: _OcrEngine,
         segmenter: WordSegmenter | None = None,
         min_confidence: float = MIN_CONFIDENCE,
+        unsure_confidence: float = UNSURE_CONFIDENCE,
     ) -> None:
         self._engine = engine
         self._segmenter = segmenter
         self._min_confidence = min_confidence
+        self._unsure_confidence = unsure_confidence
 
     def read(self, frame: Frame) -> ReadResult:
         _check_frame(frame)
+        import cv2
+
+        rows = self._recognise(frame)
+        upside_down = False
+        if rows and _median_score(rows) < _FLIP_CHECK_SCORE:
+            turned = np.ascontiguousarray(frame[::-1, ::-1])
+            turned_rows = self._recognise(turned)
+            if turned_rows and _median_score(turned_rows) >= _median_score(rows) + _FLIP_MARGIN:
+                frame, rows, upside_down = turned, turned_rows, True
+        gray = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
+        lines: list[TextLine] = []
+        for recognised in rows:
+            line = TextLine(
+                self._repair(recognised, gray),
+                _bounding_box(recognised.quad),
+                recognised.confidence,
+                unsure=self._is_unsure(recognised),
+                quad=recognised.quad,
+            )
+            if self._is_confident(line):
+                lines.append(line)
+        ordered = order_lines(lines)
+        return ReadResult(lines=ordered, text=layout_text(ordered), upside_down=upside_down)
+
+    def _recognise(self, frame: Frame) -> list[_Recognised]:
+        # WORKAROUND: rapidocr's per-line orientation classifier turns short lines over on a whim ("09:06"
+        # read as "90:60", a whole line lost); the page is turned as a whole instead (see `read`). Its own
+        # score filter is off (text_score=0) so that `_is_confident` is the one place that drops lines.
         # rapidocr takes numpy arrays as BGR (opencv's order); our frames are RGB.
-        rows, _ = self._engine(np.ascontiguousarray(frame[:, :, ::-1]))
-        raw = [line for line in (_to_line(row) for row in rows or []) if self._is_confident(line)]
-        lines = order_lines(raw)
+        rows, _ = self._engine(
+            np.ascontiguousarray(frame[:, :, ::-1]), use_cls=False, return_word_box=True, text_score=0.0
+        )
+        return [_recognised(row) for row in rows or []]
+
+    def _repair(self, recognised: _Recognised, gray: np.ndarray) -> str:
+        text = recognised.text
+        if len(recognised.char_centers) == len(text):
+            kept = [
+                (center, character)
+                for center, character in zip(recognised.char_centers, text, strict=True)
+                if character != " "
+            ]
+            picture = line_ink(gray, recognised.quad, [center for center, _ in kept])
+            if picture is not None:
+                text = restore_spaces(text, measure_gaps(picture), self._segmenter)
+                text = _insert_signs(text, unread_signs(picture, "".join(character for _, character in kept)))
+        text = normalise_code_case(restore_currency(split_glued(normalise_marks(" ".join(text.split())))))
         if self._segmenter is not None:
-            segmenter = self._segmenter
-            lines = [_replace_text(line, segmenter.fix_spacing(line.text)) for line in lines]
-        return ReadResult(lines=lines, text=layout_text(lines))
+            text = self._segmenter.fix_spacing(text)
+        return repair_digits(text)
+
+    def _is_unsure(self, recognised: _Recognised) -> bool:
+        scores = recognised.char_scores or [recognised.confidence]
+        return min(scores) < self._unsure_confidence
 
     def _is_confident(self, line: TextLine) -> bool:
         significant = sum(ch.isalnum() for ch in line.text)
@@ -118,6 +205,36 @@ class RapidOcrReader:
             return False
         needed = MIN_SHORT_CONFIDENCE if significant <= 2 else self._min_confidence
         return line.confidence >= max(needed, self._min_confidence)
+
+
+def _insert_signs(text: str, signs: Sequence[tuple[int, str]]) -> str:
+    """`text` with each sign put before its non-space character (counted without spaces)."""
+    if not signs:
+        return text
+    before = dict(signs)
+    out: list[str] = []
+    count = 0
+    for character in text:
+        if character != " ":
+            if count in before:
+                out.append(before[count])
+            count += 1
+        out.append(character)
+    return "".join(out)
+
+
+def _median_score(rows: Sequence[_Recognised]) -> float:
+    return float(np.median([row.confidence for row in rows]))
+
+
+def spoken_text(lines: Sequence[TextLine]) -> str:
+    """Ordered lines as they should be said: units, money, times and dates in words
+    (`assistant.voice.spoken.spoken_form`), and "unclear: " before each line the recogniser was unsure
+    of. Lines are separated as in `layout_text`."""
+    return "\n\n".join(
+        "\n".join(f"{UNCLEAR if line.unsure else ''}{spoken_form(line.text)}" for line in paragraph)
+        for paragraph in paragraphs(lines)
+    )
 
 
 class _DetectorEngine(Protocol):
@@ -149,144 +266,6 @@ class RapidTextSpotter:
         return boxes
 
 
-def order_lines(lines: Sequence[TextLine]) -> list[TextLine]:
-    """Lines in reading order: per-word boxes of a row merged, columns read one after the other."""
-    merged = _merge_rows(lines)
-    if not merged:
-        return []
-    height = statistics.median(line.box[3] - line.box[1] for line in merged)
-    gutters = _find_gutters(merged, height)
-    if not gutters:
-        return sorted(merged, key=lambda line: (line.box[1], line.box[0]))
-    spanning = sorted(
-        (line for line in merged if any(line.box[0] < g0 and line.box[2] > g1 for g0, g1 in gutters)),
-        key=lambda line: line.box[1],
-    )
-    ordered: list[TextLine] = []
-    # A straddling line (a title, a footer) closes the section above it and is a section of its own.
-    boundaries = [*spanning, None]
-    previous_center = -np.inf
-    section = 0
-    for boundary in boundaries:
-        center = np.inf if boundary is None else _center_y(boundary)
-        members_of_section = [
-            line for line in merged if line not in spanning and previous_center <= _center_y(line) < center
-        ]
-        columns = _split_columns(members_of_section, gutters)
-        for column, members in enumerate(columns):
-            members.sort(key=lambda line: (line.box[1], line.box[0]))
-            ordered.extend(_placed(line, column, section) for line in members)
-        section += 1 if columns else 0
-        if boundary is not None:
-            ordered.append(_placed(boundary, 0, section))
-            section += 1
-        previous_center = center
-    return ordered
-
-
-def layout_text(lines: Sequence[TextLine]) -> str:
-    """Ordered lines as text: a line per line, a blank line between paragraphs and between columns."""
-    paragraphs: list[list[str]] = []
-    previous: TextLine | None = None
-    for line in lines:
-        if previous is None or _starts_paragraph(previous, line):
-            paragraphs.append([])
-        paragraphs[-1].append(line.text)
-        previous = line
-    return "\n\n".join("\n".join(paragraph) for paragraph in paragraphs)
-
-
-def _starts_paragraph(previous: TextLine, line: TextLine) -> bool:
-    if line.section != previous.section or line.column != previous.column:
-        return True
-    gap = line.box[1] - previous.box[3]
-    height = min(line.box[3] - line.box[1], previous.box[3] - previous.box[1])
-    return gap > _PARAGRAPH_GAP * height
-
-
-def _merge_rows(lines: Sequence[TextLine]) -> list[TextLine]:
-    """Join boxes that sit side by side on one row (rapidocr may give one box per word) in x order."""
-    rows: list[TextLine] = []
-    for line in sorted(lines, key=lambda item: item.box[0]):
-        for index, row in enumerate(rows):
-            if _same_row(row.box, line.box):
-                rows[index] = _join(row, line)
-                break
-        else:
-            rows.append(line)
-    return rows
-
-
-def _same_row(left: Box, right: Box) -> bool:
-    overlap = min(left[3], right[3]) - max(left[1], right[1])
-    height = min(left[3] - left[1], right[3] - right[1])
-    if height <= 0 or overlap < _ROW_OVERLAP * height:
-        return False
-    line_height = max(left[3] - left[1], right[3] - right[1])
-    gap = right[0] - left[2]
-    return -line_height <= gap <= _WORD_GAP * line_height
-
-
-def _join(left: TextLine, right: TextLine) -> TextLine:
-    box = (
-        min(left.box[0], right.box[0]),
-        min(left.box[1], right.box[1]),
-        max(left.box[2], right.box[2]),
-        max(left.box[3], right.box[3]),
-    )
-    weight = len(left.text) + len(right.text)
-    confidence = (left.confidence * len(left.text) + right.confidence * len(right.text)) / max(weight, 1)
-    return TextLine(f"{left.text} {right.text}", box, confidence)
-
-
-def _find_gutters(lines: Sequence[TextLine], height: float) -> list[tuple[int, int]]:
-    """Empty x-stretches between columns, found from the lines that fit within one column."""
-    left = min(line.box[0] for line in lines)
-    right = max(line.box[2] for line in lines)
-    # Lines wider than most of the text area are titles or single-column text: they cannot show gutters.
-    narrow = [line for line in lines if line.box[2] - line.box[0] < 0.6 * (right - left)]
-    if len(narrow) < 2:
-        return []
-    covered = np.zeros(right - left, dtype=bool)
-    for line in narrow:
-        covered[line.box[0] - left : line.box[2] - left] = True
-    start = min(line.box[0] for line in narrow) - left
-    end = max(line.box[2] for line in narrow) - left
-    gutters: list[tuple[int, int]] = []
-    x = start
-    while x < end:
-        if covered[x]:
-            x += 1
-            continue
-        gap_start = x
-        while x < end and not covered[x]:
-            x += 1
-        if x - gap_start >= _GUTTER * height:
-            gutters.append((gap_start + left, x + left))
-    return gutters
-
-
-def _split_columns(lines: Sequence[TextLine], gutters: Sequence[tuple[int, int]]) -> list[list[TextLine]]:
-    columns: list[list[TextLine]] = [[] for _ in range(len(gutters) + 1)]
-    for line in lines:
-        center = (line.box[0] + line.box[2]) / 2
-        index = sum(1 for g0, _ in gutters if center > g0)
-        columns[index].append(line)
-    return [column for column in columns if column]
-
-
-def _center_y(line: TextLine) -> float:
-    return (line.box[1] + line.box[3]) / 2
-
-
-def _placed(line: TextLine, column: int, section: int) -> TextLine:
-    return dataclasses.replace(line, column=column, section=section)
-
-
-def _replace_text(line: TextLine, text: str) -> TextLine:
-    return dataclasses.replace(line, text=text)
-
-
 def _bounding_box(points: Any) -> Box:
     array = np.asarray(points, dtype=np.float64).reshape(-1, 2)
     x0, y0 = np.floor(array.min(axis=0))
@@ -294,9 +273,25 @@ def _bounding_box(points: Any) -> Box:
     return int(x0), int(y0), int(x1), int(y1)
 
 
-def _to_line(row: Sequence[Any]) -> TextLine:
-    quad, text, score = row[0], row[1], row[2]
-    return TextLine(str(text).strip(), _bounding_box(quad), float(score))
+def _recognised(row: Sequence[Any]) -> _Recognised:
+    """A rapidocr result row: [quad, text, score] and, with word boxes, [char quads, chars, char scores]."""
+    points = np.asarray(row[0], dtype=np.float64).reshape(4, 2)
+    quad: Quad = (
+        (float(points[0, 0]), float(points[0, 1])),
+        (float(points[1, 0]), float(points[1, 1])),
+        (float(points[2, 0]), float(points[2, 1])),
+        (float(points[3, 0]), float(points[3, 1])),
+    )
+    text = str(row[1])
+    centers: list[tuple[float, float]] = []
+    scores: list[float] = []
+    if len(row) >= 6 and row[3] and len(row[3]) == len(text):
+        centers = [
+            (float(x), float(y))
+            for x, y in (np.asarray(box, dtype=np.float64).reshape(-1, 2).mean(axis=0) for box in row[3])
+        ]
+        scores = [float(score) for score in row[5]]
+    return _Recognised(text, quad, float(row[2]), centers, scores)
 
 
 def _check_frame(frame: Frame) -> None:

@@ -9,7 +9,11 @@ word list, the method of the `wordninja` package, whose MIT-licensed English Wik
 - a run of letters that is not a word is split only when every piece is a common word (short pieces
   must be real short words such as "a", "of", "to"), so names like "Nurofen" stay whole;
 - letters and digits are separated ("to6hours" -> "to 6 hours") except for units and ordinals that
-  belong to their number ("200mg", "8am", "3rd") and codes such as "MP3" or "B12".
+  belong to their number ("200mg", "8am", "3rd") and codes such as "MP3" or "B12";
+- a number is never split, even with a letter the recogniser read for a digit in it ("2oo", "O7:15",
+  "3.4O"): `assistant.vision.numbers` repairs those letters afterwards;
+- the other way round, a digit read for a letter inside a word is put right only when that makes a
+  known word ("r0om" -> "room"; "B12" and "A4" stay).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from assistant.errors import AssistantError
+from assistant.vision.numbers import is_numeric_token
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +49,9 @@ _UNITS = frozenset(
     mins sec secs s ms k kb mb gb tb px pt v w kw kwh mah hz khz mhz ghz mph kmh kph fps dpi bpm iu ppm
     p""".split()
 )
+
+# Digits the recogniser reads for letters inside a word.
+_DIGIT_LETTERS = {"0": "o", "1": "l", "5": "s"}
 
 _PART = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)*|\d+|.", re.DOTALL)
 _URL_LIKE = re.compile(r"(://|^www\.|@|/|\\|\.(com|org|net|edu|gov|io|uk|de|fr)\b)", re.IGNORECASE)
@@ -67,6 +75,10 @@ class WordSegmenter:
 
     def is_word(self, text: str) -> bool:
         return text.lower() in self._rank
+
+    def is_common_word(self, text: str) -> bool:
+        """Whether `text` may stand as a piece of a split: a common word, or a real short word ("a", "of")."""
+        return self._is_confident_piece(text)
 
     def fix_spacing(self, text: str) -> str:
         """The text with spaces restored inside tokens; line breaks and existing spaces are kept."""
@@ -110,14 +122,19 @@ class WordSegmenter:
         return self._rank.get(lowered, MAX_PIECE_RANK) < MAX_PIECE_RANK
 
     def _fix_token(self, token: str) -> str:
-        if _URL_LIKE.search(token):
+        if _URL_LIKE.search(token) or is_numeric_token(token):
             return token
+        token = self._letters_for_digits(token)
         parts = _PART.findall(token)
         out: list[str] = []
         previous = ""
         for index, part in enumerate(parts):
             if part[0].isalpha():
                 words = self.split_run(part)
+                if previous.isdigit() and _is_trailing_zeros(part, parts[index + 1 : index + 2]):
+                    out.append(part)  # "Ibuprofen2oo": "2oo" is one number, read as 200 later
+                    previous = "0"
+                    continue
                 if previous.isdigit() and (part.lower() in _UNITS or len(part) == 1):
                     words = [part]  # "200mg", "8am", "5G": the unit stays with its number
                 elif previous.isdigit():
@@ -138,6 +155,25 @@ class WordSegmenter:
                 previous = part
         return "".join(out)
 
+    def _letters_for_digits(self, token: str) -> str:
+        """A word with a digit the recogniser read for a letter ("r0om" -> "room"), when that makes a word."""
+        core = token.strip(".,;:!?()\"'")
+        if sum(character.isalpha() for character in core) < 2 or not any(c in _DIGIT_LETTERS for c in core):
+            return token
+        upper = core.isupper()
+        letters = "".join(
+            (_DIGIT_LETTERS[c].upper() if upper else _DIGIT_LETTERS[c]) if c in _DIGIT_LETTERS else c
+            for c in core
+        )
+        if not letters.isalpha() or len(letters) < _MIN_SPLIT_LENGTH - 1:
+            return token
+        if not self.is_word(letters):
+            pieces = self.split_run(letters)  # "inr0om" -> "in room"
+            if len(pieces) == 1:
+                return token
+            letters = " ".join(pieces)
+        return token.replace(core, letters)
+
     def _word_before_number(self, word: str) -> bool:
         if len(word) < 2 or word.lower() not in self._rank:
             return False
@@ -148,6 +184,11 @@ class WordSegmenter:
         # "U.S.", "e.g." and file names have short or lower-case parts; a sentence break has a word
         # before the full stop and a capital after it.
         return len(before) >= 2 and before.isalpha() and after[0].isupper() and self.is_word(before)
+
+
+def _is_trailing_zeros(part: str, following: Sequence[str]) -> bool:
+    """Whether letters after a number are the recogniser's o-for-0 ("2oo"), not a word ("2on")."""
+    return set(part) <= {"o", "O"} and not (following and following[0][0].isalpha())
 
 
 def _wordninja_list_path() -> Path:
