@@ -51,7 +51,9 @@ def _pink(seconds: float, rms: float, rng: np.random.Generator) -> np.ndarray:
     frequencies = np.fft.rfftfreq(count, 1 / SAMPLE_RATE)
     frequencies[0] = frequencies[1]
     noise = np.fft.irfft(spectrum / np.sqrt(frequencies), count).astype(np.float32)
-    return np.clip(noise * (rms / float(np.sqrt(np.mean(noise**2)))), -1.0, 1.0)
+    noise *= np.float32(rms / float(np.sqrt(np.mean(noise**2))))
+    np.clip(noise, -1.0, 1.0, out=noise)
+    return noise
 
 
 def build_stream(minutes: float, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
