@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from assistant.audio.sources import _decode_file
 from assistant.errors import AudioInputError
@@ -97,3 +98,20 @@ def test_a_dash_reads_the_recording_from_standard_input() -> None:
     result = _transcribe("-", stdin=CLIP.read_bytes())
     assert result.returncode == 0, result.stderr.decode()
     assert "country" in result.stdout.decode().lower()
+
+
+def test_describe_with_an_unknown_model_is_an_error_not_a_fallback(tmp_path: Path) -> None:
+    picture = tmp_path / "red.png"
+    Image.new("RGB", (64, 64), (200, 10, 10)).save(picture)
+    result = subprocess.run(
+        [*ASSISTANT, "describe", str(picture), "--model", "nope"], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2 and "Unknown model 'nope'" in result.stderr and not result.stdout
+
+
+def test_an_empty_camera_name_is_refused_not_taken_for_the_current_folder() -> None:
+    result = subprocess.run(
+        [*ASSISTANT, "describe", "--camera", ""], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2
+    assert "give a camera number (0)" in result.stderr and ". is a folder" not in result.stderr

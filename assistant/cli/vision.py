@@ -71,6 +71,7 @@ def register(subparsers: Any) -> None:
     )
     ask.add_argument(
         "--camera",
+        type=_camera_argument,
         metavar="SRC",
         help="take one frame from a camera number (0), video file, or stream address",
     )
@@ -104,6 +105,7 @@ def register(subparsers: Any) -> None:
     )
     narrate.add_argument(
         "--camera",
+        type=_camera_argument,
         metavar="SRC",
         required=True,
         help="camera number (0 is the first), video file, or http/rtsp stream address",
@@ -118,6 +120,7 @@ def _add_input_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("image", nargs="?", metavar="IMAGE", help="picture file (PNG, JPEG, ...)")
     group.add_argument(
         "--camera",
+        type=_camera_argument,
         metavar="SRC",
         help="take one frame from a camera number (0), video file, or stream address",
     )
@@ -153,6 +156,25 @@ def _add_output_arguments(
     parser.add_argument("--json", action="store_true", help=json_help)
 
 
+def _camera_argument(text: str) -> str:
+    """An argparse type for --camera: an empty name is refused (it became the current folder, ".")."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("give a camera number (0), a video file or a stream address")
+    return text
+
+
+def _check_scene_model(name: str | None) -> None:
+    """An unknown --model is an error, as a speech model given by mistake is, not a silent fallback."""
+    from pathlib import Path
+
+    from assistant import models
+
+    if name and models.get_spec(name) is None and not Path(name).expanduser().exists():
+        raise AssistantError(
+            f"Unknown model {name!r}: not a model name (see `assistant models list`) nor a model folder"
+        )
+
+
 def _note(message: str) -> None:
     print(f"assistant: {message}", file=sys.stderr, flush=True)
 
@@ -179,6 +201,7 @@ def _session(args: argparse.Namespace) -> Session:
     if server:
         scene_model, server_model = None, model or os.environ.get(SERVER_MODEL_ENV)
     else:
+        _check_scene_model(model)
         scene_model, server_model = model, os.environ.get(SERVER_MODEL_ENV)
         server = os.environ.get(SERVER_URL_ENV)
     overrides = Overrides(
