@@ -69,9 +69,7 @@ def test_every_command_is_reachable_by_its_default_shortcut(
     calls: list[str] = []
     # Each handler is replaced on the very object the command table bound it to (the real ones open file
     # dialogs or quit): a handler no command object has fails when the table is built (next test).
-    targets = (
-        controller.vision, controller.captions, controller.general, controller.desktop, controller.find
-    )  # fmt: skip
+    targets = controller.command_objects
     for item in COMMANDS:
         for handler in (item.handler, item.release_handler):
             if handler is None:
@@ -421,3 +419,35 @@ def test_the_captions_view_only_appends_and_leaves_the_readers_caret_where_it_wa
     assert view.toPlainText() == "First sentence here.\nSecond line after a pause. and then some more."
     assert max(rewrites) <= len(" and then some more")  # only the partial is ever replaced
     assert "italic" not in view.toHtml()  # the final replaced the partial
+
+
+def test_a_smoke_alarm_cannot_be_missed_banner_marker_line_history_and_transcript(
+    qtbot: Any, settings: Settings, tmp_path: Path
+) -> None:
+    from tests.helpers.alert_mix import t3_alarm
+    from tests.helpers.speech import write_wav
+
+    rng = np.random.default_rng(3)
+    alarm = np.concatenate([np.zeros(8000, np.float32), 0.3 * t3_alarm(3100.0, rng, cycles=3)])
+    sound = write_wav(tmp_path / "alarm.wav", alarm)
+    app = AppController(settings, Overrides(captions_at_start=False, audio=str(sound)))
+    app.start(load_models=False)
+    app.window.show()
+    _activate(qtbot, app.window)
+    transcript = tmp_path / "captions.txt"
+    app.captions.start_transcript(str(transcript))
+    try:
+        app.captions.toggle_overlay()
+        app.alerts.toggle_alerts()  # captions are off: the alerts open the source themselves
+        qtbot.waitUntil(app.window.alert_banner.isVisible, timeout=30_000)
+        assert "Smoke alarm" in app.window.alert_banner.text()
+        assert "Smoke alarm" in app.window.sound_history.item(0).text()
+        assert "[Smoke alarm]" in app.window.caption_view.toPlainText().splitlines()
+        assert "[Smoke alarm]" in app.overlay.label.text()
+        qtbot.waitUntil(lambda: "[Smoke alarm]" in transcript.read_text(), timeout=QUIET_SECONDS)
+        qtbot.waitUntil(lambda: not app.alerts.wanted, timeout=30_000)  # the alarm file has ended
+        app.actions.actions["dismiss_alert"].trigger()  # its key is checked with every other one above
+        assert not app.window.alert_banner.isVisible()
+    finally:
+        app.shutdown()
+        app.window.close()

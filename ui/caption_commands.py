@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -9,6 +10,8 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QFileDialog
 
+from assistant.audio.source import AudioArray
+from assistant.audio.tap import AudioTap
 from assistant.session import Session
 from assistant.speech.caption_lines import PAUSE_SECONDS, SpokenCaptions
 from assistant.speech.live import LiveCaptioner, build_live_captioner
@@ -25,6 +28,7 @@ from ui.workers import JobRunner, StreamHandle, Streams
 
 class CaptionCommands(QObject):
     _transcript_problem = Signal(str)  # from the caption thread, where a failed write is found
+    running_changed = Signal(bool)  # captions started or ended (sound alerts follow their capture)
 
     def __init__(
         self,
@@ -52,6 +56,31 @@ class CaptionCommands(QObject):
         self._pause.setInterval(int(PAUSE_SECONDS * 1000))
         self._pause.timeout.connect(self._on_pause)
         overlay.escaped.connect(self._on_overlay_escaped)
+        self._taps: list[AudioTap] = []  # other listeners of the captions' capture (sound alerts)
+        self._taps_lock = threading.Lock()
+
+    @property
+    def running(self) -> bool:
+        return self._streams.running("captions")
+
+    def share_audio(self) -> AudioTap:
+        """A source that hears what the captions hear, from the same capture, until captions end."""
+        tap = AudioTap("the captions' audio")
+        with self._taps_lock:
+            self._taps.append(tap)
+        return tap
+
+    def _fan_out(self, chunk: AudioArray) -> None:
+        """On the caption thread: every chunk the captions read, to every tap (a copy each; cheap)."""
+        with self._taps_lock:
+            for tap in self._taps:
+                tap.push(chunk)
+
+    def _end_taps(self) -> None:
+        with self._taps_lock:
+            taps, self._taps = self._taps, []
+        for tap in taps:
+            tap.end()
 
     def toggle_captions(self) -> None:
         if self._streams.request_stop("captions"):
@@ -65,7 +94,7 @@ class CaptionCommands(QObject):
             return build_live_captioner(
                 config.audio, engine=config.engine, model=config.model, language=config.recognition_language,
                 translate=config.translate, vocabulary=config.vocabulary or None, threads=config.threads,
-                realtime=True, on_event=on_event, on_status=on_status,
+                realtime=True, on_event=on_event, on_status=on_status, on_audio=self._fan_out,
             )  # fmt: skip
 
         self.start_captions_with(factory)
@@ -81,7 +110,14 @@ class CaptionCommands(QObject):
             )
         )
         self._output.toggled("captions starting")
-        return self._streams.start("captions", worker)
+        handle = self._streams.start("captions", worker)
+        handle.ended.connect(self._on_captions_ended)
+        self.running_changed.emit(True)
+        return handle
+
+    def _on_captions_ended(self) -> None:
+        self._end_taps()
+        self.running_changed.emit(False)
 
     def show_caption(self, event: CaptionEvent) -> None:
         """Where every caption event lands: the window, the overlay, and the screen reader if asked

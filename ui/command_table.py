@@ -10,6 +10,7 @@ programs leave free, where Ctrl+Shift+letter belongs to browsers and terminals (
 
 from __future__ import annotations
 
+from ui.alert_commands import AlertCommands
 from ui.app_commands import AppCommands
 from ui.caption_commands import CaptionCommands
 from ui.commands import Command
@@ -17,7 +18,7 @@ from ui.desktop_commands import DesktopCommands
 from ui.find_commands import FindCommands
 from ui.vision_commands import VisionCommands
 
-V, C, A, D, F = VisionCommands, CaptionCommands, AppCommands, DesktopCommands, FindCommands
+V, C, A, D, F, S = VisionCommands, CaptionCommands, AppCommands, DesktopCommands, FindCommands, AlertCommands
 
 COMMANDS: tuple[Command, ...] = (
     Command("describe_now", "&Describe now", "Describe what the camera sees, briefly.",
@@ -56,6 +57,13 @@ COMMANDS: tuple[Command, ...] = (
     Command("focus_overlay", "&Move to the caption overlay",
             "Put the keyboard on the caption overlay, to read it or move it; Escape comes back.",
             "Ctrl+Shift+M", C.focus_overlay, "Captions"),
+    Command("toggle_alerts", "Sound alerts on or o&ff",
+            "Listen for alarms, the doorbell and other sounds, and show them.",
+            "Ctrl+Shift+H", S.toggle_alerts, "Captions"),
+    Command("dismiss_alert", "D&ismiss the sound alert", "Hide the sound alert banner.",
+            "Ctrl+Shift+J", S.dismiss_alert, "Captions"),
+    Command("snooze_alert", "Snoo&ze the last sound", "Do not alert on the last sound for 5 minutes.",
+            "Ctrl+Shift+Z", S.snooze_alert, "Captions"),
     Command("larger_text", "&Larger caption text", "Make the caption text bigger.",
             "Ctrl+=", C.larger_text, "Captions"),
     Command("smaller_text", "&Smaller caption text", "Make the caption text smaller.",

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QApplication
 
 from assistant.session import Overrides, Session
 from assistant.vision.frames import FrameMailbox
+from ui.alert_commands import AlertCommands
 from ui.announce import Announcer
 from ui.app_commands import AppCommands
 from ui.caption_commands import CaptionCommands
@@ -65,8 +66,15 @@ class AppController(QObject):
         )  # fmt: skip
         self.desktop = DesktopCommands(self.session, self.output, self.jobs, self.window)
         self.find = FindCommands(self.session, settings, self.output, self.streams, self.frames, self.window)
-        handlers = [self.vision, self.captions, self.general, self.desktop, self.find]
-        self.actions = CommandActions(settings, COMMANDS, handlers, self.output.interrupt, self.window, MENUS)
+        self.alerts = AlertCommands(
+            self.session, settings, self.output, self.streams, self.window, self.captions
+        )
+        self.command_objects = (
+            self.vision, self.captions, self.general, self.desktop, self.find, self.alerts
+        )  # fmt: skip
+        self.actions = CommandActions(
+            settings, COMMANDS, list(self.command_objects), self.output.interrupt, self.window, MENUS
+        )
         self.general.actions = self.actions
         self.actions.build_menus(self.window.menuBar())
         self.shell = DesktopShell(settings, self.actions, self.output, self.streams, self.window)
@@ -91,6 +99,8 @@ class AppController(QObject):
             self.vision.start_camera(config.camera)
         if config.captions_at_start:
             self.captions.toggle_captions()
+            if self.settings.get(Key.ALERTS_WITH_CAPTIONS):
+                self.alerts.toggle_alerts()  # on the captions' own capture: no second microphone
         if config.transcript:
             self.captions.start_transcript(config.transcript)
         if self.settings.get(Key.OVERLAY_AT_START):
@@ -120,6 +130,7 @@ class AppController(QObject):
         if app is not None:
             app.removeEventFilter(self.actions.hold_filter)
         self.frames.end()
+        self.alerts.close()
         clean = self.streams.stop_all(deadline)
         clean &= self.output.close(timeout=max(0.05, min(0.5, deadline - time.monotonic())))
         clean &= self.jobs.shutdown(max(0.0, deadline - time.monotonic()))

@@ -96,6 +96,25 @@ class MainWindow(QMainWindow):
         self.status_list.setMaximumHeight(120)
         self.status_list.setWordWrap(True)
 
+        self.alert_banner = QLabel()
+        self.alert_banner.setObjectName("alert_banner")
+        self.alert_banner.setAccessibleName("Sound alert")
+        self.alert_banner.setWordWrap(True)
+        # Black on yellow (19.6:1), large and bold, with a border: seen at a glance, not by colour alone.
+        self.alert_banner.setStyleSheet(
+            "QLabel#alert_banner { background: #ffd800; color: #000000; font-size: 28pt; font-weight: bold;"
+            " border: 4px solid #000000; padding: 8px; }"
+        )
+        self.alert_banner.hide()
+        self.sound_history = QListWidget()
+        self.sound_history.setObjectName("sound_history")
+        self.sound_history.setAccessibleName("Sound history")
+        self.sound_history.setAccessibleDescription(
+            "Sounds the assistant heard, when and for how long, newest first"
+        )
+        self.sound_history.setMaximumHeight(100)
+        self.sound_history.setWordWrap(True)
+
         self._build_layout()
         self.question.returnPressed.connect(self._on_question_submitted)
         self.ask_button.clicked.connect(self._on_question_submitted)
@@ -116,6 +135,8 @@ class MainWindow(QMainWindow):
         captions_layout = QVBoxLayout(captions)
         captions_layout.addWidget(_heading("Captions", self.caption_view))
         captions_layout.addWidget(self.caption_view, 1)
+        captions_layout.addWidget(_heading("Sound history", self.sound_history))
+        captions_layout.addWidget(self.sound_history)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(vision)
         splitter.addWidget(captions)
@@ -123,6 +144,7 @@ class MainWindow(QMainWindow):
         splitter.handle(1).setAccessibleName("Divider between the description and the captions")
         central = QWidget()
         layout = QVBoxLayout(central)
+        layout.addWidget(self.alert_banner)
         layout.addWidget(splitter, 1)
         layout.addWidget(_heading("Status", self.status_list))
         layout.addWidget(self.status_list)
@@ -133,6 +155,7 @@ class MainWindow(QMainWindow):
             self.description,
             self.history,
             self.caption_view,
+            self.sound_history,
             self.status_list,
         ]
         for first, second in zip(order, order[1:], strict=False):
@@ -140,6 +163,19 @@ class MainWindow(QMainWindow):
         self.resize(1000, 700)
 
     # -- what the controller shows -------------------------------------------------------------------
+
+    def show_alert(self, text: str) -> None:
+        """The banner: the sound and when, and the keys (Settings, Shortcuts can change them)."""
+        self.alert_banner.setText(f"{text} — dismiss: Control Shift J, snooze: Control Shift Z")
+        self.alert_banner.show()
+
+    def hide_alert(self) -> None:
+        self.alert_banner.hide()
+
+    def add_sound_history(self, line: str) -> None:
+        self.sound_history.insertItem(0, line)
+        while self.sound_history.count() > MAX_HISTORY:
+            self.sound_history.takeItem(self.sound_history.count() - 1)
 
     @Slot(str)
     def show_description(self, text: str) -> None:

@@ -123,6 +123,9 @@ class Key:
     )
     FIND_TONE = KeySpec("find/tone", Area.NARRATION, True, "Guidance tone while finding something")
     CAPTIONS_AT_START = KeySpec("captions/at_start", Area.CAPTIONS, True, "Start captions when the app opens")
+    ALERTS_WITH_CAPTIONS = KeySpec(
+        "captions/alerts", Area.CAPTIONS, True, "Sound alerts (alarms, doorbell…) whenever captions start"
+    )
     LANGUAGE = KeySpec(
         "captions/language", Area.CAPTIONS, "en", "Spoken language", "a code such as en, or auto"
     )

@@ -6,8 +6,9 @@ rules starts a new one:
 - **sentence and pause**: the line ends a sentence and the next words start at least `PAUSE_SECONDS`
   later, as a new turn in a conversation would;
 - **width**: the line is already `MAX_LINE_CHARS` long;
-and one rule keeps lines clean: text that starts with punctuation (", setting or printing") always joins
-the line before it, so no line starts with a comma.
+and two rules keep lines clean: text that starts with punctuation (", setting or printing") always joins
+the line before it, so no line starts with a comma; and a sound alert's marker ("[Smoke alarm]") is a
+line of its own.
 """
 
 from __future__ import annotations
@@ -31,6 +32,11 @@ def ends_sentence(text: str) -> bool:
 
 def starts_with_punctuation(text: str) -> bool:
     return text.startswith(_NO_SPACE_BEFORE)
+
+
+def is_marker(text: str) -> bool:
+    """A sound alert's marker line in the captions ("[Smoke alarm]"), not speech."""
+    return text.startswith("[") and text.endswith("]")
 
 
 def join_text(line: str, text: str) -> str:
@@ -86,9 +92,11 @@ class CaptionLines:
     def _continues_line(self, text: str, start: float) -> bool:
         if not self.lines:
             return False
+        line = self.lines[-1]
+        if is_marker(text) or is_marker(line):
+            return False  # "[Smoke alarm]" stands on a line of its own
         if starts_with_punctuation(text):
             return True
-        line = self.lines[-1]
         if len(line) >= MAX_LINE_CHARS:
             return False
         return not (ends_sentence(line) and start - self._last_end >= PAUSE_SECONDS)
