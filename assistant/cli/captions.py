@@ -9,6 +9,8 @@ import shutil
 import signal
 import sys
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -20,6 +22,7 @@ from assistant.speech.types import CaptionEvent
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+    from assistant.audio.source import AudioArray
     from assistant.speech.transcripts import TranscriptWriter
 
 
@@ -40,6 +43,11 @@ def register(subparsers: Any) -> None:
     captions.add_argument("--json", action="store_true", help="print one JSON object per caption event")
     captions.add_argument(
         "--save", metavar="FILE", help="save final captions as they come (.txt, .srt, .vtt or .json)"
+    )
+    captions.add_argument(
+        "--alerts",
+        action="store_true",
+        help="also listen for smoke and CO alarms and taught sounds (one capture), shown between captions",
     )
     add_recognition_options(captions)
     captions.set_defaults(handler=run_captions)
@@ -135,6 +143,7 @@ def run_captions(args: argparse.Namespace) -> int:
         if writer is not None and event.kind == "final" and event.text:
             writer.add(event)
 
+    on_audio = _alert_tap(on_event, args.json) if args.alerts else None
     stop = threading.Event()
     # Ctrl+C, closing the terminal (SIGHUP) and logging out or a service manager (SIGTERM) all end the
     # same way, from the start: the utterance in progress is finalised and saved, and the saved line is
@@ -152,6 +161,7 @@ def run_captions(args: argparse.Namespace) -> int:
                 threads=args.threads,
                 on_event=on_event,
                 on_status=_note,
+                on_audio=on_audio,
             )
             if not stop.is_set():
                 captioner.run(stop)
@@ -161,6 +171,29 @@ def run_captions(args: argparse.Namespace) -> int:
             if writer is not None:
                 _finish_transcript(writer)
     return 0
+
+
+def _alert_tap(on_caption: Callable[[CaptionEvent], None], as_json: bool) -> Callable[[AudioArray], None]:
+    """The sound detectors on the captions' own capture: each alert is printed between the captions,
+    as a JSON line (`assistant alerts --json`'s form) or as a marker line ("[Smoke alarm]") that is also
+    saved with the transcript."""
+    from assistant.sounds.alerts import build_alert_detectors
+
+    detectors = build_alert_detectors(on_status=_note, background_classifier=False)
+    started = time.monotonic()
+
+    def on_audio(chunk: AudioArray) -> None:
+        for event in detectors.process(chunk):
+            if event.kind != "alert":
+                continue
+            stamped = event.stamped(time.monotonic() - started)
+            if as_json:
+                print(json.dumps(stamped.to_json_dict()), flush=True)
+            else:
+                name = event.sound[:1].upper() + event.sound[1:]
+                on_caption(CaptionEvent("final", f"[{name}]", event.at, event.at, stamped.t_emit))
+
+    return on_audio
 
 
 def _note(message: str) -> None:
@@ -220,7 +253,7 @@ def run_transcribe(args: argparse.Namespace) -> int:
 
     if args.output:
         check_writable(args.output)  # a bad name or folder is said before the slow work, not after
-    audio = load_audio_file(Path(args.file))
+    audio = load_audio_file(args.file)  # a str: Path() would turn http:// into http:/
     from_server = _transcribe_on_server(args, audio) if args.server else None
     if from_server is not None:
         if not args.output:
@@ -241,11 +274,15 @@ def run_transcribe(args: argparse.Namespace) -> int:
         ),
     )
     segments = []
+    heard = 0
     for segment in recognizer.transcribe_long(audio):
+        heard += 1
         if args.output:
             segments.append(TranscriptSegment(segment.start, segment.end, segment.text))
         else:
             print(segment.text, flush=True)
+    if not heard:
+        print(f"assistant: no speech found in {args.file}", file=sys.stderr)
     if args.output:
         try:
             write_transcript(segments, Path(args.output))
