@@ -86,3 +86,48 @@ def test_translate_with_an_english_only_model_is_refused_with_the_fix() -> None:
     )  # fmt: skip
     assert result.returncode != 0 and "Traceback" not in result.stderr
     assert "understands English only, so it cannot translate" in result.stderr
+
+
+def _pink_noise(seconds: float, rms: float, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    count = int(seconds * SAMPLE_RATE)
+    spectrum = np.fft.rfft(rng.standard_normal(count))
+    frequencies = np.fft.rfftfreq(count, 1 / SAMPLE_RATE)
+    frequencies[0] = frequencies[1]
+    noise = np.fft.irfft(spectrum / np.sqrt(frequencies), count).astype(np.float32)
+    return np.clip(noise * (rms / float(np.sqrt(np.mean(noise**2)))), -1.0, 1.0).astype(np.float32)
+
+
+def _finals(audio: np.ndarray) -> list[str]:
+    from assistant.speech.live import build_transcriber
+
+    transcriber = build_transcriber(load_recognizer("faster-whisper", "tiny.en"))
+    events = []
+    for offset in range(0, len(audio), 1600):
+        transcriber.insert_audio(audio[offset : offset + 1600])
+        events += transcriber.process()
+    events += transcriber.finish()
+    return [event.text for event in events if event.kind == "final" and event.text]
+
+
+def test_loud_pink_noise_and_fractions_of_a_word_give_no_captions() -> None:
+    assert _finals(_pink_noise(30.0, 0.3, seed=1)) == []
+    speech = load_audio_file(CLIP)
+    # A tenth of a second anywhere in the speech, and the half second (a breath between words) that
+    # tiny.en heard as "Uh...".
+    for start, seconds in [(0.0, 0.1), (2.0, 0.1), (4.5, 0.1), (7.0, 0.1), (4.5, 0.5)]:
+        clip = speech[int(start * SAMPLE_RATE) : int((start + seconds) * SAMPLE_RATE)]
+        assert _finals(clip) == [], (start, seconds)
+
+
+def test_a_recording_without_speech_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "quiet.wav"
+    soundfile.write(path, np.zeros(5 * SAMPLE_RATE, np.float32), SAMPLE_RATE)
+    result = subprocess.run(
+        [*ASSISTANT, "transcribe", "--model", "tiny.en", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0 and result.stdout == ""
+    assert f"no speech found in {path}" in result.stderr

@@ -51,7 +51,19 @@ _HALLUCINATIONS = {
     "bye",
     "subtitles by the amaraorg community",  # "Amara.org" loses its dot in normalise_word
     "please subscribe",
+    # Fillers Whisper says for a burst of noise or a fraction of a word ("I'm...", "Uh..."): dropped
+    # only as the whole decode of a short utterance, where no one says them alone.
+    "i'm",
+    "uh",
+    "um",
+    "oh",
+    "ah",
+    "ooh",
+    "hmm",
 }
+SHORT_UTTERANCE_SECONDS = 1.2
+"""An utterance this short whose whole decode is one of `_HALLUCINATIONS` is noise, however sure the
+model was: a 0.1 s clip gave a confident "Thank you.", loud pink noise "I'm..."."""
 
 
 @dataclass(frozen=True)
@@ -311,8 +323,10 @@ class StreamingTranscriber:
             return True
         if result.no_speech_prob > 0.6 and result.avg_logprob < -1.0:
             return True
-        if not utterance.committed and text in _HALLUCINATIONS and result.avg_logprob < -0.5:
-            return True
+        if not utterance.committed and text in _HALLUCINATIONS:
+            short = len(utterance.audio) / SAMPLE_RATE < SHORT_UTTERANCE_SECONDS
+            if short or result.avg_logprob < -0.5:
+                return True
         return _looks_like_a_loop(words_text(result.new_words))
 
     def _decode_partial(self, utterance: _Utterance) -> list[CaptionEvent]:
