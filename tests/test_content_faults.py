@@ -131,3 +131,14 @@ def test_a_recording_without_speech_says_so(tmp_path: Path) -> None:
     )
     assert result.returncode == 0 and result.stdout == ""
     assert f"no speech found in {path}" in result.stderr
+
+
+def test_a_large_picture_opens_without_pillows_raw_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Pillow warns between MAX_IMAGE_PIXELS and twice that; lowered here so a small picture is "large".
+    path = tmp_path / "poster.png"
+    Image.new("RGB", (40, 40), (250, 250, 250)).save(path)
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)
+    frame = load_image(path)  # filterwarnings = error: a DecompressionBombWarning would fail this
+    assert frame.shape == (40, 40, 3)

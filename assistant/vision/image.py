@@ -8,6 +8,7 @@ ever sees BGR.
 from __future__ import annotations
 
 import logging
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -53,11 +54,15 @@ def load_image(path: str | Path) -> Frame:
     if size == 0:
         raise ImageError(f"{file} is empty (0 bytes). It may still be downloading or copying; try again.")
     try:
-        with Image.open(file) as opened:
-            # load() decodes the pixels, so a truncated file fails here rather than later in a model.
-            opened.load()
-            upright = ImageOps.exif_transpose(opened)
-            rgb = _on_white(upright)
+        with warnings.catch_warnings():
+            # A picture between Pillow's "large" and "too large" sizes opens with a warning printed
+            # raw to the terminal; it is read all the same, so the warning is not for the user.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(file) as opened:
+                # load() decodes the pixels, so a truncated file fails here rather than in a model.
+                opened.load()
+                upright = ImageOps.exif_transpose(opened)
+                rgb = _on_white(upright)
     except UnidentifiedImageError as error:
         raise ImageError(
             f"{file} is not a picture format we can read (PNG, JPEG, BMP, GIF, WebP and TIFF work). "
