@@ -142,3 +142,16 @@ def test_a_large_picture_opens_without_pillows_raw_warning(
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)
     frame = load_image(path)  # filterwarnings = error: a DecompressionBombWarning would fail this
     assert frame.shape == (40, 40, 3)
+
+
+def test_a_long_recording_is_cut_into_pieces_in_its_pauses() -> None:
+    from assistant.speech.engines import long_pieces
+
+    speech = load_audio_file(CLIP)
+    pause = np.zeros(2 * SAMPLE_RATE, np.float32)
+    audio = np.concatenate([speech, pause] * 12)  # about 2.6 minutes
+    pieces = long_pieces(audio, piece_seconds=30.0)
+    assert pieces[0][0] == 0 and pieces[-1][1] == len(audio) and len(pieces) >= 4
+    assert all(a[1] == b[0] for a, b in zip(pieces, pieces[1:], strict=False))  # nothing lost, nothing twice
+    for _, cut in pieces[:-1]:
+        assert np.abs(audio[cut - 800 : cut + 800]).max() == 0.0  # each cut in a pause, not in a word

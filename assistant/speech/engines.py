@@ -77,6 +77,27 @@ _DAMAGED_RUN = re.compile(r"([^\w\s.])\1{3,}")
 model gives ". . . ." for a tenth of a second of noise, which is dropped but says nothing about it."""
 
 
+LONG_PIECE_SECONDS = 300.0
+"""A long recording is transcribed in pieces of about this length, cut at the quietest moment near
+each end: faster-whisper's spectrogram of a whole hour took over a gigabyte."""
+
+
+def long_pieces(audio: AudioArray, piece_seconds: float = LONG_PIECE_SECONDS) -> list[tuple[int, int]]:
+    """(start, end) sample ranges covering `audio`, each about `piece_seconds` long, each cut at the
+    quietest tenth of a second in the last 20 s before its nominal end, so no word is cut in two."""
+    size, frame, search = int(piece_seconds * SAMPLE_RATE), SAMPLE_RATE // 10, 20 * SAMPLE_RATE
+    pieces: list[tuple[int, int]] = []
+    begin = 0
+    while len(audio) - begin > size + search:
+        window = audio[begin + size - search : begin + size]
+        energy = np.square(window[: len(window) // frame * frame]).reshape(-1, frame).mean(axis=1)
+        cut = begin + size - search + int(np.argmin(energy)) * frame + frame // 2
+        pieces.append((begin, cut))
+        begin = cut
+    pieces.append((begin, len(audio)))
+    return pieces
+
+
 class DamagedModelError(AssistantError):
     """The model decodes one token over and over: its weights are damaged, whatever the checksum said."""
 
@@ -350,6 +371,10 @@ class FasterWhisperRecognizer:
                     if self.transcribe_window(opening).text:
                         break
                 break
+        for begin, end in long_pieces(audio):
+            yield from self._transcribe_piece(audio[begin:end], begin / SAMPLE_RATE)
+
+    def _transcribe_piece(self, audio: AudioArray, offset: float) -> Iterator[Segment]:
         with self._lock:
             segments, _info = self._model.transcribe(
                 audio,
@@ -372,10 +397,17 @@ class FasterWhisperRecognizer:
                     continue
                 garbage = 0
                 words = tuple(
-                    Word(_clean_word(w.word), float(w.start), float(w.end), float(w.probability))
+                    Word(
+                        _clean_word(w.word),
+                        offset + float(w.start),
+                        offset + float(w.end),
+                        float(w.probability),
+                    )
                     for w in (segment.words or [])
                 )
-                yield Segment(float(segment.start), float(segment.end), segment.text.strip(), words)
+                yield Segment(
+                    offset + float(segment.start), offset + float(segment.end), segment.text.strip(), words
+                )
 
 
 class OpenAIWhisperRecognizer:
