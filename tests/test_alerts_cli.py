@@ -88,11 +88,11 @@ def test_alerts_with_a_classifier_folder_reports_its_labels(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     model = build_ast(tmp_path / "ast-dog", loud_label="Dog")
-    noise = (0.1 * np.random.default_rng(0).standard_normal(SAMPLE_RATE * 6)).astype(np.float32)
+    noise = (0.1 * np.random.default_rng(0).standard_normal(SAMPLE_RATE * 11)).astype(np.float32)
     path = write_wav(tmp_path / "noise.wav", noise)
     assert main(["alerts", "--input", str(path), "--json", "--classifier", str(model)]) == 0
     alerts = [line for line in json_lines(capsys) if line["type"] == "alert"]
-    assert [(line["sound"], line["at"]) for line in alerts] == [("Dog", 5.0)]
+    assert [(line["sound"], line["start"], line["at"]) for line in alerts] == [("Dog", 0.0, 10.0)]
 
 
 def test_alerts_plain_text_marks_alarms(alarm_in_speech: Path, capsys: pytest.CaptureFixture[str]) -> None:

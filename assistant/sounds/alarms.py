@@ -7,25 +7,31 @@ pattern T3, (0.5 s on, 0.5 s off) three times then 1.5 s off; carbon-monoxide al
 
 How it listens, on the shared 10 ms spectrum (`assistant.sounds.spectrum`):
 
-1. **Tones**: every frequency bin from 400 Hz to 4 kHz gets a *prominence*: the power of the bin and its
-   two neighbours over the geometric mean of the bins 3-12 away (±375 Hz), smoothed over three frames.
-   A steady tone stands 20-50 dB out of its surroundings even under speech 10 dB louder; speech, music
-   and noise rarely hold 12 dB in one bin for long, and never to a beat.
-2. **Beeps**: per bin, a run of frames over 12 dB (kept up while over 8 dB, gaps up to 30 ms bridged) is
-   a beep with a start and an end.
-3. **Rhythm**, per bin, so a tone must keep its pitch from beep to beep:
-   - T3: beeps of 0.28-0.8 s (pieces less than 0.2 s apart joined, as speech can cut a beep in two),
-     each onset-to-onset interval either short (0.75-1.3 s, a 0.3-0.8 s gap) or long (1.6-2.45 s, a
-     1.1-1.95 s gap). The alarm is recognised on short-short-long then a fourth beep (about 4.3 s after
-     it starts), or long-short-short, or short-long-short-short when the first beep was lost.
-     Two beeps and a pause (a kitchen timer) or an even beat (a metronome) never make that.
-   - T4: groups of 2-4 beeps of 0.05-0.2 s, 0.15-0.27 s apart (one missing beep allowed); recognised
-     when a group of 3-4 is followed 5-6.6 s later (onset to onset) by the next group's second beep,
-     with no other group between. A kitchen timer's four quick beeps repeat after about a second, not
-     five.
+1. **Tones**: every frequency bin from 400 Hz to 4 kHz has a *prominence*: the power of the bin and its
+   two neighbours over the geometric mean of the bins 3-12 away (±375 Hz), here smoothed over three
+   frames. An alarm's tone stands 20-50 dB out of speech 10 dB louder than it; a voice's harmonics
+   rarely hold 12 dB in one bin for long, and never to a beat.
+2. **Beeps**: per bin, a run of frames over 12 dB (kept up while over 8 dB, gaps up to 30 ms bridged),
+   counted only in the bins next to the tone's own peak, is a beep with a start, an end, a pitch (the
+   peak refined by a parabola, to a few Hz) and a mean prominence.
+3. **Rhythm**, per bin and at one pitch (beeps within 8 Hz, or 0.5 % above 1.6 kHz, of each other), so
+   a voice passing through the bin neither makes nor breaks an alarm:
+   - T3: beeps of 0.3-0.75 s (pieces under 0.12 s apart joined, as speech can cut a beep in two), each
+     onset-to-onset interval short (0.8-1.25 s with a 0.3-0.7 s gap) or long (1.6-2.45 s with a
+     1.1-1.95 s gap). The longest stretch that keeps the cycle short-short-long counts once it has four
+     beeps and two short intervals in a row: about 4.3 s after the alarm starts. Two beeps and a pause
+     (a kitchen timer) or an even beat (a metronome) never make that.
+   - T4: groups of 2-4 beeps of about 0.1 s, 0.15-0.27 s apart (one lost beep allowed), without the
+     stray tones of a voice; the groups' first beeps 5-6.5 s apart. Counts from the second beep of the
+     second group: about 6 s after the alarm starts. A kitchen timer's quick beeps repeat after about a
+     second, not five.
+4. **Confidence** (`alarm_confidence`): how far the beeps stand out, whether they keep the standard's
+   timing closely, how many cycles have gone by, and whether other tones at that pitch fill the
+   silences. A rhythm must reach the bar (0.5 at the default sensitivity) to be alerted on; a weak one
+   is alerted on a cycle later, when the rhythm has gone on.
 
 An alarm is alerted on once; when its beeps have been gone for two of its cycles an "ended" event says
-how long it lasted. Everything is vectorised over bins; the cost is about 1 % of a core.
+how long it lasted. The tone tracking is vectorised over bins; the cost is about 1.3 % of a core.
 """
 
 from __future__ import annotations
@@ -390,13 +396,17 @@ def _match_t3(runs: list[Run]) -> list[Run] | None:
     return matched
 
 
+_MERGED_BEEP = 0.2  # a T4 beep longer than this ran into another sound at its pitch (a voice)
+
+
 def _t4_groups(runs: list[Run]) -> list[list[Run]]:
-    """One bin's short beeps grouped by onsets under 0.5 s apart (a held tone ends a group), each group
-    without members 20 dB weaker than its loudest or off its pitch (a voice's passing tone)."""
+    """One bin's short beeps grouped by onsets under 0.5 s apart (a tone held over 0.45 s ends a
+    group), each group without members off its pitch, or weaker than 25 dB and 20 dB weaker than its
+    loudest (a voice's passing tone beside a loud alarm)."""
     groups: list[list[Run]] = []
     current: list[Run] = []
     for run in runs:
-        if run.duration > 0.25:
+        if run.duration > 0.45:
             if current:
                 groups.append(current)
             current = []
@@ -415,20 +425,28 @@ def _t4_groups(runs: list[Run]) -> list[list[Run]]:
         pitch = float(np.median([run.hz for run in group]))
         tolerance = _pitch_tolerance(pitch)
         cores.append(
-            [run for run in group if run.prominence >= loudest - 20.0 and abs(run.hz - pitch) <= tolerance]
+            [
+                run
+                for run in group
+                if run.prominence >= min(loudest - 20.0, 25.0) and abs(run.hz - pitch) <= tolerance
+            ]
         )
     return cores
 
 
 def _t4_group_ok(group: list[Run]) -> bool:
-    """2-4 beeps of at most 0.2 s, 0.15-0.27 s apart with silences between them, or one 0.32-0.5 s
-    interval where a beep was lost under speech."""
+    """2-4 beeps 0.15-0.27 s apart onset to onset with silences between them, or one 0.32-0.5 s
+    interval where a beep was lost under speech; the beeps about 0.1 s long (median at most 0.14 s:
+    a timer's 0.15 s beeps are not). One beep may run on into a voice at its pitch (up to
+    0.45 s): only its onset counts."""
     if not 2 <= len(group) <= 4 or group[-1].start - group[0].start > 0.75:
         return False
-    if any(run.duration > 0.2 for run in group):
+    if sum(1 for run in group if run.duration > _MERGED_BEEP) > 1:
+        return False
+    if float(np.median([run.duration for run in group])) > 0.14:
         return False
     pairs = list(zip(group, group[1:], strict=False))
-    if any(b.start - a.end < 0.04 for a, b in pairs):
+    if any(a.duration <= _MERGED_BEEP and b.start - a.end < 0.04 for a, b in pairs):
         return False
     intervals = [b.start - a.start for a, b in pairs]
     normal = sum(1 for gap in intervals if 0.15 <= gap <= 0.27)
@@ -439,15 +457,20 @@ def _t4_group_ok(group: list[Run]) -> bool:
 def _match_t4(runs: list[Run]) -> list[Run] | None:
     """The longest chain of beep groups at the end of `runs` (one bin, one pitch) that keeps the T4
     rhythm: groups of 3-4 beeps whose first beeps are 5-6.5 s apart, the newest group possibly still
-    only two beeps in; at least two groups. Single stray tones between groups are ignored."""
+    only two beeps in; at least two groups. Stray tones between groups (alone or in twos) are ignored;
+    a group of three or more between them (a timer's) breaks the chain."""
     groups = [group for group in _t4_groups(runs) if len(group) >= 2]
     if len(groups) < 2 or not _t4_group_ok(groups[-1]):
         return None
     chain = [groups[-1]]
     for group in reversed(groups[:-1]):
-        if len(group) < 3 or not _t4_group_ok(group):
-            break
-        if not 5.0 <= chain[0][0].start - group[0].start <= 6.5:
+        full = len(group) >= 3 and _t4_group_ok(group)
+        spacing = chain[0][0].start - group[0].start
+        if spacing < 5.0:
+            if full:
+                break  # a group of beeps in the silence: a timer's, not an alarm's
+            continue  # two tones of a voice that happen to be 0.2 s apart
+        if not full or spacing > 6.5:
             break
         chain.insert(0, group)
     if len(chain) < 2:
