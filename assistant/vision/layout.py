@@ -183,14 +183,30 @@ def _upright(lines: Sequence[TextLine]) -> list[_Piece]:
         height = (math.hypot(bl[0] - tl[0], bl[1] - tl[1]) + math.hypot(br[0] - tr[0], br[1] - tr[1])) / 2
         center_y = sum(ys) / 4
         pieces.append(_Piece(line, min(xs), max(xs), center_y - height / 2, center_y + height / 2, slope))
-    # The box's own slope is trusted only for long boxes. A short one ("4", "£2.10") takes the slope of
-    # the nearest long box above or below it: on a page seen at an angle the slope changes down the page.
-    long = [piece for piece in pieces if piece.x1 - piece.x0 >= _MIN_SLOPE_ASPECT * piece.height]
+    # The box's own slope is trusted only for long boxes. A short one ("4", "£2.10") takes the slope
+    # interpolated between the long boxes above and below it: on a page seen at an angle the slope
+    # changes down the page.
+    long = sorted(
+        (piece for piece in pieces if piece.x1 - piece.x0 >= _MIN_SLOPE_ASPECT * piece.height),
+        key=lambda piece: piece.center_y,
+    )
     for piece in pieces:
         if piece.x1 - piece.x0 < _MIN_SLOPE_ASPECT * piece.height:
-            nearest = min(long, key=lambda other: abs(other.center_y - piece.center_y), default=None)
-            piece.slope = nearest.slope if nearest is not None else 0.0
+            piece.slope = _slope_at(long, piece.center_y)
     return pieces
+
+
+def _slope_at(long: Sequence[_Piece], y: float) -> float:
+    """The slope at height `y`, interpolated between the long pieces (sorted by height) around it."""
+    above = [piece for piece in long if piece.center_y <= y]
+    below = [piece for piece in long if piece.center_y > y]
+    if above and below:
+        top, bottom = above[-1], below[0]
+        share = (y - top.center_y) / (bottom.center_y - top.center_y)
+        return top.slope + share * (bottom.slope - top.slope)
+    if above or below:
+        return (above or below)[-1 if above else 0].slope
+    return 0.0
 
 
 def _same_row(left: _Piece, right: _Piece) -> bool:

@@ -47,7 +47,8 @@ from assistant.voice.spoken import spoken_form
 
 __all__ = [
     "MIN_CONFIDENCE",
-    "UNSURE_CONFIDENCE",
+    "UNSURE_DIGIT_SCORE",
+    "UNSURE_WORD_SCORE",
     "Box",
     "OcrUnavailableError",
     "Quad",
@@ -69,8 +70,13 @@ MIN_CONFIDENCE = 0.65
 """Lines the recognizer is less sure of are dropped (noise on photos scores 0.5-0.6)."""
 MIN_SHORT_CONFIDENCE = 0.85
 """One- or two-character lines need more: on photos without text the recognizer reads "O" or "D"."""
-UNSURE_CONFIDENCE = 0.8
-"""A line whose least certain character scores below this is marked unsure (see bench/ocr_accuracy.py)."""
+UNSURE_DIGIT_SCORE = 0.8
+"""A line is marked unsure when a character of a number in it scores below this ..."""
+UNSURE_WORD_SCORE = 0.6
+"""... or a character of a word that is not a known word scores below this. On the generated labels
+(`bench/ocr_accuracy.py --unsure`, seeds 0-2, 1,459 lines) these marked 8 of 11 lines with a misread
+number and 16 of 28 lines with any wrong word, and 70 of 1,431 correct lines (5 %). The recogniser is
+often unsure of a space or of a letter in a common word it still reads right, so those do not count."""
 _FLIP_CHECK_SCORE = 0.75  # a page read this poorly (median line score) is tried upside down too
 _FLIP_MARGIN = 0.1  # and read that way when it scores this much better
 UNCLEAR = "unclear: "
@@ -135,12 +141,12 @@ class RapidOcrReader:
         engine: _OcrEngine,
         segmenter: WordSegmenter | None = None,
         min_confidence: float = MIN_CONFIDENCE,
-        unsure_confidence: float = UNSURE_CONFIDENCE,
+        unsure_scores: tuple[float, float] = (UNSURE_DIGIT_SCORE, UNSURE_WORD_SCORE),
     ) -> None:
         self._engine = engine
         self._segmenter = segmenter
         self._min_confidence = min_confidence
-        self._unsure_confidence = unsure_confidence
+        self._unsure_digit_score, self._unsure_word_score = unsure_scores
 
     def read(self, frame: Frame) -> ReadResult:
         _check_frame(frame)
@@ -156,11 +162,12 @@ class RapidOcrReader:
         gray = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
         lines: list[TextLine] = []
         for recognised in rows:
+            text, unsure = self._repair(recognised, gray)
             line = TextLine(
-                self._repair(recognised, gray),
+                text,
                 _bounding_box(recognised.quad),
                 recognised.confidence,
-                unsure=self._is_unsure(recognised),
+                unsure=unsure,
                 quad=recognised.quad,
             )
             if self._is_confident(line):
@@ -178,26 +185,53 @@ class RapidOcrReader:
         )
         return [_recognised(row) for row in rows or []]
 
-    def _repair(self, recognised: _Recognised, gray: np.ndarray) -> str:
+    def _repair(self, recognised: _Recognised, gray: np.ndarray) -> tuple[str, bool]:
+        """The line's text put right, and whether the recogniser was unsure of it."""
         text = recognised.text
+        characters = [index for index, character in enumerate(text) if character != " "]
+        picture = None
         if len(recognised.char_centers) == len(text):
-            kept = [
-                (center, character)
-                for center, character in zip(recognised.char_centers, text, strict=True)
-                if character != " "
-            ]
-            picture = line_ink(gray, recognised.quad, [center for center, _ in kept])
-            if picture is not None:
-                text = restore_spaces(text, measure_gaps(picture), self._segmenter)
-                text = _insert_signs(text, unread_signs(picture, "".join(character for _, character in kept)))
+            picture = line_ink(
+                gray, recognised.quad, [recognised.char_centers[index] for index in characters]
+            )
+        if picture is not None:
+            text = restore_spaces(text, measure_gaps(picture), self._segmenter)
+        if len(recognised.char_scores) == len(recognised.text):
+            unsure = self._is_unsure(text, [recognised.char_scores[index] for index in characters])
+        else:
+            unsure = recognised.confidence < self._unsure_digit_score
+        if picture is not None:
+            read = "".join(recognised.text[index] for index in characters)
+            text = _insert_signs(text, unread_signs(picture, read))
         text = normalise_code_case(restore_currency(split_glued(normalise_marks(" ".join(text.split())))))
         if self._segmenter is not None:
             text = self._segmenter.fix_spacing(text)
-        return repair_digits(text)
+        return repair_digits(text), unsure
 
-    def _is_unsure(self, recognised: _Recognised) -> bool:
-        scores = recognised.char_scores or [recognised.confidence]
-        return min(scores) < self._unsure_confidence
+    def _is_unsure(self, spaced: str, scores: Sequence[float]) -> bool:
+        """Whether a number, or a word that is not a known word, has a character the recogniser doubted.
+
+        `spaced` is the recognised text with its spaces put back (the same characters otherwise), and
+        `scores` the recogniser's score for each of its non-space characters.
+        """
+        remaining = iter(scores)
+        for token in spaced.split():
+            token_scores = [next(remaining, 1.0) for _ in token]
+            letters = [
+                score for character, score in zip(token, token_scores, strict=True) if character.isalnum()
+            ]
+            if not letters:
+                continue
+            core = "".join(character for character in token if character.isalnum())
+            if any(character.isdigit() for character in core):
+                if min(letters) < self._unsure_digit_score:
+                    return True
+            elif min(letters) < self._unsure_word_score and not self._is_known_word(core):
+                return True
+        return False
+
+    def _is_known_word(self, letters: str) -> bool:
+        return self._segmenter is not None and len(letters) > 2 and self._segmenter.is_word(letters)
 
     def _is_confident(self, line: TextLine) -> bool:
         significant = sum(ch.isalnum() for ch in line.text)

@@ -21,6 +21,7 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
@@ -522,7 +523,7 @@ def _draw(
 
 
 def _spoil(picture: Image.Image, degradations: Sequence[str], rng: random.Random, seed: int) -> Image.Image:
-    paper = picture.getpixel((0, 0))
+    paper = cast(tuple[int, ...], picture.getpixel((0, 0)))  # an RGB picture's pixel is a tuple
     if "rotate" in degradations:
         angle = rng.uniform(4.0, 10.0) * rng.choice((-1, 1))
         picture = picture.rotate(angle, resample=Image.Resampling.BICUBIC, fillcolor=paper)
@@ -548,11 +549,12 @@ def _perspective(picture: Image.Image, rng: random.Random, paper: tuple[int, ...
     """The page seen from a little to one side and above: one edge shorter than the other."""
     width, height = picture.size
     squeeze = rng.uniform(0.05, 0.10)
+    corners: list[tuple[float, float]]
     if rng.random() < 0.5:  # the right edge is further away
         corners = [(0, 0), (width, height * squeeze), (width, height * (1 - squeeze)), (0, height)]
     else:  # the top edge is further away
         corners = [(width * squeeze, 0), (width * (1 - squeeze), 0), (width, height), (0, height)]
-    source = [(0, 0), (width, 0), (width, height), (0, height)]
+    source: list[tuple[float, float]] = [(0, 0), (width, 0), (width, height), (0, height)]
     coefficients = _perspective_coefficients(corners, source)
     return picture.transform(
         picture.size, Image.Transform.PERSPECTIVE, coefficients, Image.Resampling.BICUBIC, fillcolor=paper
