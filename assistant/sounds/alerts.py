@@ -10,6 +10,16 @@
   the detectors on a worker thread, the way `LiveCaptioner` runs captions.
 - `build_alert_detectors` loads the taught sounds and the classifier; with the classifier missing it
   says so once (with the command that installs it) and the rest works.
+
+Listening beside live captions, on the same capture (a fan-out, not a second stream)::
+
+    tap = AudioTap()                                   # assistant.audio.tap
+    detectors = build_alert_detectors(on_status=say)   # slow when the classifier loads
+    listener = AlertListener(tap, detectors, on_alert, say)
+    threading.Thread(target=listener.run, args=(stop,), name="alerts").start()
+    captioner = build_live_captioner(spec, ..., on_event=show, on_audio=tap.push)
+    captioner.run(stop)
+    tap.end()                                          # the listener finishes and closes the detectors
 """
 
 from __future__ import annotations
