@@ -187,7 +187,7 @@ _SPECS: tuple[ModelSpec, ...] = (
         size_mb=346,
         licence="BSD-3-Clause",
         source="MIT/ast-finetuned-audioset-10-10-0.4593",
-        description="Audio Spectrogram Transformer (AudioSet, 527 sounds): dog, baby crying, knocking, siren…",
+        description="Audio Spectrogram Transformer (AudioSet, 527 sounds): dog, baby crying, knocking…",
     ),
     ModelSpec(
         name="siglip-base",
