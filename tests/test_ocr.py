@@ -1,7 +1,9 @@
-"""Text reading: real rapidocr models on text rendered with DejaVu fonts, and on the evaluation photos.
+"""Text reading: real rapidocr models on text rendered with DejaVu fonts, and on the evaluation photos;
+the repair rules (spaces, numbers, currency signs, layout) and the spoken form as unit tests.
 
-The rendered pages reproduce the two faults of rapidocr's bundled models that `assistant.vision.ocr`
-repairs: words run together ("Keepoutofreach") and two columns read row by row.
+The rendered pages reproduce the faults of rapidocr's bundled models that `assistant.vision.ocr`
+repairs: words and numbers run together ("Keepoutofreach", "EXP03/2027") and two columns read row by
+row. `tests/test_ocr_labels.py` reads generated labels with their exact text.
 """
 
 from __future__ import annotations
@@ -13,8 +15,19 @@ import numpy as np
 import pytest
 
 from assistant.vision.image import Frame, load_image
-from assistant.vision.ocr import RapidOcrReader, TextLine, layout_text, load_text_reader, order_lines
+from assistant.vision.numbers import is_numeric_token, missing_dose, repair_line
+from assistant.vision.ocr import (
+    RapidOcrReader,
+    ReadResult,
+    TextLine,
+    layout_text,
+    load_text_reader,
+    order_lines,
+)
+from assistant.vision.spacing import restore_spaces
+from assistant.vision.symbols import classify_sign
 from assistant.vision.words import WordSegmenter, load_word_segmenter
+from assistant.voice.spoken import spoken_form
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 SANS = FONT_DIR / "DejaVuSans.ttf"
@@ -187,3 +200,253 @@ def test_paragraph_gap_becomes_a_blank_line() -> None:
     ]
 
     assert layout_text(order_lines(lines)) == "First paragraph\nends here.\n\nSecond one."
+
+
+# --- numbers, spaces and signs -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("ocr", "expected"),
+    [
+        ("Ibuprofen 2oo mg", "Ibuprofen 200 mg"),  # o for 0 after a digit
+        ("least 15o minutes", "least 150 minutes"),
+        ("Tariff f2.o0 per hour", "Tariff £2.00 per hour"),  # "£" read as "f", "o" between digits
+        ("O7:15", "07:15"),  # a leading look-alike only where the whole is then a time or a date
+        ("EXPO3/2027", "EXP 03/2027"),
+        ("EXP03/2027", "EXP 03/2027"),
+        ("LOTB7741", "LOT B7741"),  # the code's letter stays a letter
+        ("Lot T3214", "Lot T3214"),
+        ("17/10/202609:41", "17/10/2026 09:41"),
+        ("1O5", "105"),
+        ("Paracetamol soo mg", "Paracetamol 500 mg"),  # an amount before a dose unit
+        ("Reference Ak2159", "Reference AK2159"),  # a code's small letter that looks like its capital
+        ("painted，and", "painted,and"),  # the recogniser's full-width comma
+    ],
+)
+def test_numbers_are_repaired_in_numeric_context(ocr: str, expected: str) -> None:
+    assert repair_line(ocr) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "B7741",
+        "MP3 B12 A4",
+        "A5S",
+        "10B",
+        "1.5l",
+        "5S",
+        "Oslo SOLD OUT",
+        "Lottery2",
+        "so good",
+        "3rd 8am 2oz",
+        "II",
+    ],
+)
+def test_letters_outside_numbers_are_left_alone(text: str) -> None:
+    assert repair_line(text) == text
+
+
+def test_numbers_and_codes_are_numeric_tokens_and_words_are_not() -> None:
+    assert all(is_numeric_token(token) for token in ["2oo", "O7:15", "3.40", "25%", "03/2027", "B7741"])
+    assert not any(is_numeric_token(token) for token in ["Oslo", "mg", "EXP03/2027", "£3.40x"])
+
+
+def test_a_dose_unit_after_something_that_is_not_a_number_is_a_missing_dose() -> None:
+    assert missing_dose("Paracetamol Sog mg")
+    assert not missing_dose("Paracetamol 500 mg")
+    assert not missing_dose("Take 2 in the morning")
+
+
+@pytest.mark.parametrize(
+    ("ocr", "expected"),
+    [
+        ("Ibuprofen2oo mg", "Ibuprofen 2oo mg"),  # the number stays whole; `repair_line` reads it as 200
+        ("2oo", "2oo"),
+        ("inr0om", "in room"),  # a digit read for a letter inside a word
+        ("r0om", "room"),
+    ],
+)
+def test_word_segmenter_never_splits_a_number(segmenter: WordSegmenter, ocr: str, expected: str) -> None:
+    assert segmenter.fix_spacing(ocr) == expected
+
+
+def gaps_between(text: str, wide: dict[int, float], narrow: float = 0.1) -> list[float | None]:
+    """Gaps for each pair of neighbouring non-space characters: `narrow`, or `wide[i]` after the i-th."""
+    count = len(text.replace(" ", ""))
+    return [wide.get(index, narrow) for index in range(count - 1)]
+
+
+@pytest.mark.parametrize(
+    ("text", "wide", "expected"),
+    [
+        ("EXP03/2027", {2: 0.5}, "EXP 03/2027"),  # letter then digit: 0.38 of a pitch is a space
+        ("LOTB7741", {2: 0.5}, "LOT B7741"),
+        ("500mg", {2: 0.5}, "500 mg"),
+        ("500mg", {}, "500mg"),  # no gap on the page: printed glued, read glued
+        ("01317629397", {3: 0.7, 6: 0.5}, "0131 762 9397"),  # 0.66 next to a "1"
+        ("13.37", {0: 0.6, 1: 0.9, 2: 0.9}, "13.37"),  # never inside a number
+        ("15", {0: 0.6}, "15"),  # a "1" stands in a wide cell: 0.66 needed next to it
+        ("10:12", {2: 0.9}, "10:12"),
+        ("16.Please", {2: 0.6}, "16. Please"),
+        ("hours.", {4: 0.9}, "hours."),  # never before closing punctuation
+    ],
+)
+def test_spaces_come_back_where_the_page_has_a_gap(text: str, wide: dict[int, float], expected: str) -> None:
+    assert restore_spaces(text, gaps_between(text, wide)) == expected
+
+
+def test_a_gap_does_not_cut_a_known_word_into_pieces_that_are_not_words(segmenter: WordSegmenter) -> None:
+    # "costs" in a monospaced font can show a wide gap before its "s"; "ofwhich" is two words.
+    assert restore_spaces("costs", gaps_between("costs", {3: 0.6}), segmenter) == "costs"
+    assert restore_spaces("ofwhich", gaps_between("ofwhich", {1: 0.6}), segmenter) == "of which"
+
+
+def test_gaps_that_do_not_belong_to_the_text_change_nothing() -> None:
+    assert restore_spaces("EXP03/2027", [0.9]) == "EXP03/2027"
+
+
+def glyph(character: str, font: Path, size: int = 40) -> np.ndarray:
+    """A character as a boolean image cropped to its ink."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    if not font.is_file():
+        pytest.skip(f"{font} is absent: install the Debian package fonts-dejavu-core")
+    picture = Image.new("L", (size * 2, size * 2), 0)
+    ImageDraw.Draw(picture).text(
+        (size // 2, size // 2), character, fill=255, font=ImageFont.truetype(str(font), size)
+    )
+    ink = np.asarray(picture) > 128
+    rows, columns = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    return ink[rows[0] : rows[-1] + 1, columns[0] : columns[-1] + 1]
+
+
+@pytest.mark.parametrize(
+    "font", [SANS, SERIF, FONT_DIR / "DejaVuSans-Bold.ttf", FONT_DIR / "DejaVuSerif-Italic.ttf"]
+)
+def test_unread_currency_signs_are_told_apart_by_shape(font: Path) -> None:
+    assert classify_sign(glyph("£", font)) == "£"
+    assert classify_sign(glyph("€", font)) == "€"
+    # Shapes a sign is not; "L", "E" or a serifed "1" can look like "£", but the recogniser reads those.
+    assert [classify_sign(glyph(other, font)) for other in "(8#0OBS$69"] == [None] * 10
+
+
+# --- layout ---------------------------------------------------------------------------------------------
+
+
+def test_receipt_rows_share_a_baseline_across_the_gap_and_stay_one_line() -> None:
+    items = ["Latte", "Croissant", "Orange juice", "Total"]
+    prices = ["3.40", "2.10", "1.95", "7.45"]
+    boxes = [
+        TextLine(item, (20, 20 + 30 * i, 20 + 12 * len(item), 40 + 30 * i), 0.9)
+        for i, item in enumerate(items)
+    ]
+    boxes += [TextLine(price, (300, 21 + 30 * i, 345, 41 + 30 * i), 0.9) for i, price in enumerate(prices)]
+
+    lines = order_lines(boxes)
+
+    assert [line.text for line in lines] == [
+        "Latte 3.40",
+        "Croissant 2.10",
+        "Orange juice 1.95",
+        "Total 7.45",
+    ]
+    assert lines[0].cells == ("Latte", "3.40")
+
+
+def test_tilted_rows_are_joined_along_their_slope() -> None:
+    """A receipt turned by 8 degrees: the price sits a whole line lower than its item's left edge."""
+    angle = np.radians(8)
+
+    def turned(text: str, x: float, y: float, width: float) -> TextLine:
+        corners = [(x, y), (x + width, y), (x + width, y + 20), (x, y + 20)]
+        quad = tuple(
+            (cx * np.cos(angle) - cy * np.sin(angle), cx * np.sin(angle) + cy * np.cos(angle))
+            for cx, cy in corners
+        )
+        xs, ys = [p[0] for p in quad], [p[1] for p in quad]
+        box = (int(min(xs)), int(min(ys)), int(max(xs)) + 1, int(max(ys)) + 1)
+        return TextLine(text, box, 0.9, quad=quad)  # type: ignore[arg-type]  # four corners
+
+    boxes = [turned("Cheese toastie with salad", 20, 20 + 30 * i, 260) for i in range(3)]
+    boxes += [turned(f"{i + 2}.50", 420, 20 + 30 * i, 45) for i in range(3)]
+
+    assert [line.text for line in order_lines(boxes)] == [
+        f"Cheese toastie with salad {i + 2}.50" for i in range(3)
+    ]
+
+
+def test_columns_of_running_text_are_not_taken_for_a_table() -> None:
+    left = ["The council voted to", "repair the old bridge", "over the river, which", "was built in 1887."]
+    right = [
+        "Volunteers planted 350",
+        "trees along the canal",
+        "path last winter, and",
+        "another 120 will go in.",
+    ]
+    boxes = [TextLine(text, (20, 20 + 30 * i, 250, 40 + 30 * i), 0.9) for i, text in enumerate(left)]
+    boxes += [TextLine(text, (300, 20 + 30 * i, 540, 40 + 30 * i), 0.9) for i, text in enumerate(right)]
+
+    lines = order_lines(boxes)
+
+    assert [line.text for line in lines] == left + right
+    assert [line.column for line in lines] == [0] * 4 + [1] * 4
+
+
+# --- what is said ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("Ibuprofen 500 mg", "Ibuprofen 500 milligrams"),
+        ("500mg", "500 milligrams"),
+        ("1 mg", "1 milligram"),
+        ("Vitamin D 10 µg", "Vitamin D 10 micrograms"),
+        ("10 mcg 400 IU", "10 micrograms 400 international units"),
+        ("5 ml 1 l 250 g 2 kg", "5 millilitres 1 litre 250 grams 2 kilograms"),
+        ("Save 25%", "Save 25 percent"),
+        ("Store below 25°C", "Store below 25 degrees Celsius"),
+        ("2 km 30 cm 4 mm", "2 kilometres 30 centimetres 4 millimetres"),
+        ("Screen 8 in", "Screen 8 inches"),
+        ("8in x 10in", "8 inches x 10 inches"),
+        ("Latte £3.40", "Latte 3 pounds 40"),
+        ("$3.40 €3.40", "3 dollars 40 3 euros 40"),
+        ("£1.00 £0.99 £12 £3.05", "1 pound 99 pence 12 pounds 3 pounds 5"),
+        ("Departs 07:15", "Departs 7 15"),
+        ("12:00 09:05", "12 o'clock 9 oh 5"),
+        ("Open 9am to 5:30pm", "Open 9 a.m. to 5 30 p.m."),
+        ("EXP 03/2027", "EXP March 2027"),
+        ("Best before 12/05/2026", "Best before 12 May 2026"),
+        ("Paracetamol 500 mg/5 ml", "Paracetamol 500 milligrams per 5 millilitres"),
+    ],
+)
+def test_spoken_form_says_units_money_times_and_dates_in_words(text: str, said: str) -> None:
+    assert spoken_form(text) == said
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Take 2 in the morning",  # "in" is a word here, not inches
+        "2 in 1 shampoo",
+        "Keep out of reach of children.",
+        "Latte 3.40",  # no currency sign: a number, not money
+        "B12 MP3 5G 3rd",
+        "Platform 3, 25:00, 13/13/2026, 1.5.2",  # not a time, not a date, a version
+        "Gate 5 M",
+    ],
+)
+def test_spoken_form_leaves_words_and_other_numbers_alone(text: str) -> None:
+    assert spoken_form(text) == text
+
+
+def test_unsure_lines_are_said_as_unclear_and_printed_exactly() -> None:
+    lines = [
+        TextLine("Paracetamol 500 mg", (10, 10, 200, 30), 0.9, unsure=True),
+        TextLine("EXP 03/2027", (10, 35, 120, 55), 0.99),
+    ]
+    result = ReadResult(lines=lines, text=layout_text(lines))
+
+    assert result.text == "Paracetamol 500 mg\nEXP 03/2027"
+    assert result.spoken == "unclear: Paracetamol 500 milligrams\nEXP March 2027"

@@ -9,6 +9,8 @@ the repairs here are narrow and only ever apply inside numeric context:
   and any of them at the start of a number only when the whole is then a time, date or decimal
   ("O7:15", "O3/2027"). A letter that starts a code is kept ("B7741", "MP3"), and so is a number that
   is part of a longer word or code ("A5S", "LOTB7741" before it is split).
+  Just before a dose unit, a token of look-alikes is an amount: "soo mg" -> "500 mg"; `missing_dose`
+  says when a unit follows something that is still not a number.
 - `split_glued`: a label keyword run into its value ("EXP 03/2027", "LOT B7741", "BATCH 4471"), and a
   date run into the time after it ("17/10/2026 09:41").
 - `restore_currency`: a price whose pound sign the recogniser read as "f" ("f3.40" -> "£3.40"); the
@@ -21,6 +23,7 @@ the repairs here are narrow and only ever apply inside numeric context:
 
 from __future__ import annotations
 
+import itertools
 import re
 
 # Letters the recogniser reads for digits, and the digit each stands for.
@@ -29,6 +32,10 @@ _TRAILING_ZEROS = {"O": "0", "o": "0"}
 # Label words that are followed by a number or a code on packaging, tickets and letters.
 LABEL_KEYWORDS = ("EXP", "LOT", "BATCH", "MFG", "MFD", "REF", "TEL")
 
+# Units of a dose: the token before one is an amount, so look-alike letters there are digits ("soo mg").
+DOSE_UNITS = frozenset({"mg", "mcg", "µg", "ug", "ml", "mL", "IU", "MG", "ML"})
+_DOSE_DIGITS = {**CONFUSABLE_DIGITS, "s": "5"}
+_DOSE_LOOKALIKE = re.compile(r"(?=.*[0-9OoSs])[0-9OoSslIB.,]{2,}")
 _JOINERS = ".,:/-"
 _RUN = re.compile(rf"[0-9{''.join(map(re.escape, CONFUSABLE_DIGITS))}{re.escape(_JOINERS)}]+")
 _STRICT_NUMBER = re.compile(
@@ -51,7 +58,20 @@ _NUMBER_CHARACTERS = frozenset("0123456789%°" + _JOINERS + "".join(CONFUSABLE_D
 
 def repair_digits(text: str) -> str:
     """`text` with letters that stand for digits inside numbers turned into those digits."""
-    return " ".join(_repair_token(token) for token in text.split(" "))
+    tokens = [_repair_token(token) for token in text.split(" ")]
+    for index, token in enumerate(tokens[:-1]):
+        if tokens[index + 1] in DOSE_UNITS and _DOSE_LOOKALIKE.fullmatch(token):
+            tokens[index] = "".join(_DOSE_DIGITS.get(character, character) for character in token)
+    return " ".join(tokens)
+
+
+def missing_dose(text: str) -> bool:
+    """Whether a dose unit follows something that is not a number ("Sog mg"): the amount was not read."""
+    tokens = text.split(" ")
+    return any(
+        unit in DOSE_UNITS and not any(character.isdigit() for character in before)
+        for before, unit in itertools.pairwise(tokens)
+    )
 
 
 def _repair_token(token: str) -> str:

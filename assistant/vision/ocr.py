@@ -34,6 +34,7 @@ from assistant.errors import AssistantError
 from assistant.vision.image import Frame
 from assistant.vision.layout import Box, Quad, TextLine, layout_text, order_lines, paragraphs
 from assistant.vision.numbers import (
+    missing_dose,
     normalise_code_case,
     normalise_marks,
     repair_digits,
@@ -206,7 +207,8 @@ class RapidOcrReader:
         text = normalise_code_case(restore_currency(split_glued(normalise_marks(" ".join(text.split())))))
         if self._segmenter is not None:
             text = self._segmenter.fix_spacing(text)
-        return repair_digits(text), unsure
+        # A dose whose amount was read as letters ("soo mg") is repaired, but said as unclear.
+        return repair_digits(text), unsure or missing_dose(text)
 
     def _is_unsure(self, spaced: str, scores: Sequence[float]) -> bool:
         """Whether a number, or a word that is not a known word, has a character the recogniser doubted.
@@ -224,7 +226,8 @@ class RapidOcrReader:
                 continue
             core = "".join(character for character in token if character.isalnum())
             if any(character.isdigit() for character in core):
-                if min(letters) < self._unsure_digit_score:
+                # every character of a number counts: "07.15" for "07:15" is a misread too
+                if min(token_scores) < self._unsure_digit_score:
                     return True
             elif min(letters) < self._unsure_word_score and not self._is_known_word(core):
                 return True

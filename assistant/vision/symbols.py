@@ -6,11 +6,14 @@ picture, as ink before the first digit that no recognised character accounts for
 that ink (a blob between the character before a number and its first digit, or the left part of the
 digit's blob when the two touch) and `classify_sign` tells the two signs apart by shape:
 
+- both are open on the right in their middle rows (unlike "8", "0", "B", "S" or "$");
 - "€" is a C crossed by two bars: a vertical line through its middle crosses ink four times;
 - "£" stands on a flat foot: its bottom rows are inked across almost its whole width, and a vertical
   line through its middle crosses ink at most three times.
 
-Anything else (a bracket, a smudge) is left alone. The rules were checked on the glyphs of every font
+Anything else (a bracket, a hash, a smudge) is left alone. Shape alone does not tell "£" from "L", "E"
+or a serifed "1" in every face; context does: the recogniser reads those itself, so ink it left unread
+before a number is a sign it has no letter for. The rules were checked on the glyphs of every font
 Debian's DejaVu, Liberation and FreeFont packages install (46 faces, upright and italic, regular and
 bold), and on the generated labels of `tests/helpers/labels.py`.
 """
@@ -22,10 +25,12 @@ import numpy as np
 from assistant.vision.spacing import LineInk
 
 _MIN_HEIGHT = 0.6  # a sign is about as tall as the digits: at least this share of the text band
-_ASPECT = (0.4, 1.2)  # width over height of a sign
+_ASPECT = (0.5, 1.2)  # width over height of a sign (narrower: a bracket, a "1")
 _FOOT_ROWS = 0.15  # the bottom share of the glyph's rows that holds the pound sign's foot ...
-_FOOT_WIDTH = 0.78  # ... inked across at least this share of its columns
-_EURO_CROSSINGS = 4  # the euro sign's middle column crosses ink this many times
+_FOOT_WIDTH = 0.77  # ... inked across at least this share of its columns
+_EURO_CROSSINGS = 4  # the euro sign's middle column crosses ink this many times ...
+_EURO_FOOT = 0.55  # ... and its bottom arc is wider than this share (not a "#")
+_OPEN_RIGHT = 0.45  # both signs are open on the right in the middle rows; "8", "0", "B", "S", "$" are not
 _JOINERS = ".,:/-"
 
 
@@ -91,10 +96,16 @@ def classify_sign(glyph: np.ndarray) -> str | None:
         return None
     middle = glyph[:, width // 2]
     crossings = int(np.count_nonzero(np.diff(middle.astype(np.int8)) == 1) + int(middle[0]))
-    foot = glyph[int(round(height * (1 - _FOOT_ROWS))) :].any(axis=0).mean()
-    if crossings >= _EURO_CROSSINGS:
+    foot = float(glyph[int(round(height * (1 - _FOOT_ROWS))) :].any(axis=0).mean())
+    # Share of the middle rows (35-75 % down) with ink in the right quarter.
+    right = float(
+        glyph[int(height * 0.35) : int(height * 0.75), int(round(width * 0.75)) :].any(axis=1).mean()
+    )
+    if right > _OPEN_RIGHT:
+        return None
+    if crossings >= _EURO_CROSSINGS and foot >= _EURO_FOOT:
         return "€"
-    if foot >= _FOOT_WIDTH:
+    if crossings < _EURO_CROSSINGS and foot >= _FOOT_WIDTH:
         return "£"
     return None
 
