@@ -27,6 +27,7 @@ from ui.desktop_commands import DesktopCommands
 from ui.desktop_shell import DesktopShell
 from ui.find_commands import FindCommands
 from ui.main_window import MainWindow
+from ui.model_startup import ModelStartup
 from ui.output import Output
 from ui.overlay import CaptionOverlay
 from ui.settings import Key, Settings, stored_config
@@ -54,6 +55,7 @@ class AppController(QObject):
         self.frames = FrameMailbox()
         self.output = Output(settings, self.window, self.announcer, self.jobs)
         self.description_ready = self.output.description_ready
+        self.models = ModelStartup(self.session, self.output, self.jobs, self)
         self.vision = VisionCommands(
             self.session, self.output, self.jobs, self.streams, self.frames, self.window
         )
@@ -91,10 +93,10 @@ class AppController(QObject):
         self.output.status("starting; models load in the background, the window works now")
         if load_models:
             self.output.start_speech()
-            self.vision.load_scene_model()
+            self.models.load_scene_model()
             self.desktop.load_text_reader()
         config = self.session.config
-        self.vision.prepare_server()
+        self.models.prepare_server()
         if config.camera:
             self.vision.start_camera(config.camera)
         if config.captions_at_start:
@@ -109,7 +111,7 @@ class AppController(QObject):
 
     def _on_settings_changed(self) -> None:
         self.session.config = stored_config(self.settings).overridden_by(self.overrides)
-        self.vision.prepare_server()
+        self.models.prepare_server()
         self.overlay.apply_settings()
         self.window.set_preview_visible(self.settings.get(Key.SHOW_PREVIEW))
         self.output.apply_settings()
@@ -118,7 +120,7 @@ class AppController(QObject):
 
     def _on_model_downloaded(self) -> None:
         self.session.reload_scene()
-        self.vision.load_scene_model()
+        self.models.load_scene_model()
 
     def shutdown(self, budget: float = SHUTDOWN_BUDGET_S) -> bool:
         """Stop everything within `budget` seconds; True when no worker was left running."""

@@ -51,36 +51,7 @@ class VisionCommands(QObject):
         window.question_asked.connect(self._on_question_asked)
         self._sentence.connect(self._on_sentence)
 
-    # -- models and the camera ------------------------------------------------------------------------
-
-    def load_scene_model(self) -> None:
-        """Load the scene model in the background; until it is there, descriptions use quick cues."""
-        model = self._session.config.scene_model
-        self._output.status(f"loading the scene model {model}")
-        self._jobs.submit(
-            "describer", self._session.scene.load, self._on_scene_model_ready, self._on_scene_model_failed
-        )
-
-    def _on_scene_model_ready(self, describer: object) -> None:
-        self._output.status(f"scene model {getattr(describer, 'model_name', '') or 'ready'} loaded")
-        self._output.speak("Scene model ready.")
-
-    def _on_scene_model_failed(self, message: str) -> None:
-        self._output.status(
-            f"{message} Until then, descriptions use quick cues (light, colour, faces, text)."
-        )
-
-    def prepare_server(self) -> None:
-        """When a model server is set, get it ready in the background (its key, client and model) and
-        say so in the status; when it cannot be reached, say that everything is answered here for now."""
-        if not self._session.config.server_url:
-            return
-        self._jobs.submit(
-            "server",
-            self._session.prepare_server,
-            self._output.status,
-            lambda message: self._output.status(f"{message} Until it answers, this computer answers."),
-        )
+    # -- the camera -----------------------------------------------------------------------------------
 
     def start_camera(self, spec: str) -> None:
         worker = CameraWorker(spec, self._frames)
