@@ -10,6 +10,10 @@ recogniser was trained mostly on Chinese, and its faults on English are repaired
   (`assistant.vision.words`), which never splits a number or a code;
 - letters read for digits inside numbers ("2oo mg", "O7:15"), label keywords run into their values
   ("LOTB7741") and a pound sign read as "f": `assistant.vision.numbers`, narrowly, in numeric context only;
+- "£" and "€", which are not in the recogniser's alphabet at all: found as unread ink before a number and
+  told apart by shape (`assistant.vision.symbols`);
+- orientation: rapidocr's per-line orientation classifier turns short lines over ("09:06" read as
+  "90:60") and is off; a page that reads badly is tried turned half a turn, as a whole;
 - reading order: rows that share a baseline across a gap are one line ("Latte 3.40"), a table is read by
   rows and a page of running text column by column (`assistant.vision.layout`).
 
@@ -75,9 +79,10 @@ UNSURE_DIGIT_SCORE = 0.8
 """A line is marked unsure when a character of a number in it scores below this ..."""
 UNSURE_WORD_SCORE = 0.6
 """... or a character of a word that is not a known word scores below this. On the generated labels
-(`bench/ocr_accuracy.py --unsure`, seeds 0-2, 1,459 lines) these marked 8 of 11 lines with a misread
-number and 16 of 28 lines with any wrong word, and 70 of 1,431 correct lines (5 %). The recogniser is
-often unsure of a space or of a letter in a common word it still reads right, so those do not count."""
+(`bench/ocr_accuracy.py --unsure`, seeds 0-2, 1,459 lines) these marked 7 of 12 lines with a misread
+number and 17 of 29 lines with any wrong token, and 73 of 1,430 right lines (5 %); at 0.9 for numbers,
+9 of 12 and 157 right lines (11 %). The recogniser is often unsure of a space, or of a letter in a
+common word it still reads right, so those do not count."""
 _FLIP_CHECK_SCORE = 0.75  # a page read this poorly (median line score) is tried upside down too
 _FLIP_MARGIN = 0.1  # and read that way when it scores this much better
 UNCLEAR = "unclear: "
