@@ -220,6 +220,9 @@ class Result:
     """Why the model server did not answer and the on-device model did (said once, before the text)."""
     spoken: bool = False
     """The text was already said sentence by sentence as it streamed in (`on_sentence`)."""
+    said: str = ""
+    """What to say, when it differs from what is shown: read text with units, money and times in words
+    and unsure lines said as "unclear: …" (the shown `text` stays exactly as printed)."""
     scene: str = ""
     """The kind of place ("kitchen"), by the finder model when it is installed; "" otherwise."""
     scene_probability: float = 0.0
@@ -494,7 +497,8 @@ class Session:
             return remote
         result = self.text_reader.get().read(frame)
         text = result.text.strip() if result.has_text else ""
-        return Result(text or NO_TEXT, ResultKind.TEXT, origin, notice=notice)
+        said = result.spoken.strip() if result.has_text else ""
+        return Result(text or NO_TEXT, ResultKind.TEXT, origin, notice=notice, said=said)
 
     def hear_question(self, audio: AudioArray) -> str:
         """The words of a spoken question; "" when there was too little audio to hold one."""

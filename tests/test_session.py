@@ -122,3 +122,14 @@ def test_a_slip_of_the_finger_is_not_a_question() -> None:
     session = Session(load_question_recognizer=lambda: pytest.fail("no recognizer for no audio"))
     assert session.hear_question(np.zeros(1000, np.float32)) == ""
     assert "did not hear" in NO_QUESTION
+
+
+def test_read_text_is_shown_exactly_and_said_in_words() -> None:
+    from PIL import Image, ImageDraw, ImageFont
+
+    picture = Image.new("RGB", (640, 200), "white")
+    font = ImageFont.truetype("DejaVuSans.ttf", 48)
+    ImageDraw.Draw(picture).text((30, 60), "Ibuprofen 200 mg", fill="black", font=font)
+    result = Session().read(np.asarray(picture))
+    assert "200 mg" in result.text  # shown as printed
+    assert "200 milligrams" in result.said  # said as a person would say it

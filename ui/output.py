@@ -232,7 +232,7 @@ class Output(QObject):
             self.speak(result.notice, Priority.NEXT)
         self._window.show_description(result.text)
         if not result.spoken:
-            self.speak(result.text, result.priority)
+            self.speak(result.said or result.text, result.priority)
         self.description_ready.emit(result.text)
 
     def failed(self, message: str) -> None:

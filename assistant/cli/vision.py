@@ -245,9 +245,9 @@ class _Streamed:
             if self._print:
                 print(result.text, flush=True)
             if self._speak and self._speech is None:
-                _speak_blocking(result.text)
+                _speak_blocking(result.said or result.text)
             elif self._speech is not None:
-                self._speech.say(result.text)
+                self._speech.say(result.said or result.text)
         if self._speech is not None:
             self._speech.wait_until_idle(timeout=120.0)
             self._speech.close()

@@ -189,7 +189,7 @@ class RapidOcrReader:
         rows, _ = self._engine(
             np.ascontiguousarray(frame[:, :, ::-1]), use_cls=False, return_word_box=True, text_score=0.0
         )
-        return [_recognised(row) for row in rows or []]
+        return _without_overlaps([_recognised(row) for row in rows or []])
 
     def _repair(self, recognised: _Recognised, gray: np.ndarray) -> tuple[str, bool]:
         """The line's text put right, and whether the recogniser was unsure of it."""
@@ -313,6 +313,36 @@ def _bounding_box(points: Any) -> Box:
     x0, y0 = np.floor(array.min(axis=0))
     x1, y1 = np.ceil(array.max(axis=0))
     return int(x0), int(y0), int(x1), int(y1)
+
+
+def _without_overlaps(rows: list[_Recognised]) -> list[_Recognised]:
+    """The detector sometimes cuts one printed line into boxes that overlap, and the recogniser then
+    reads the shared characters twice ("Ibuprofen 2" + "200" for "Ibuprofen 200"). The characters at the
+    end of a box whose centres lie inside the next box on the same row are that box's: drop them."""
+    kept = list(rows)
+    for index, left in enumerate(kept):
+        if len(left.char_centers) != len(left.text):
+            continue
+        lx0, ly0, lx1, ly1 = _bounding_box(left.quad)
+        for right in kept:
+            if right is left:
+                continue
+            rx0, ry0, rx1, ry1 = _bounding_box(right.quad)
+            same_row = min(ly1, ry1) - max(ly0, ry0) >= 0.5 * min(ly1 - ly0, ry1 - ry0)
+            if not same_row or not (lx0 < rx0 < lx1 < rx1):
+                continue
+            cut = len(left.text)
+            while cut > 0 and left.char_centers[cut - 1][0] >= rx0 + 1:
+                cut -= 1
+            if 0 < cut < len(left.text):
+                text = left.text[:cut].rstrip()
+                (tl, tr, br, bl), edge = left.quad, float(rx0 - 1)  # the box ends where the next begins
+                quad: Quad = (tl, (min(tr[0], edge), tr[1]), (min(br[0], edge), br[1]), bl)
+                kept[index] = left = _Recognised(
+                    text, quad, left.confidence, left.char_centers[: len(text)],
+                    left.char_scores[: len(text)] if len(left.char_scores) == len(left.text) else [],
+                )  # fmt: skip
+    return kept
 
 
 def _recognised(row: Sequence[Any]) -> _Recognised:
