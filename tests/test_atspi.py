@@ -33,6 +33,7 @@ TAB_ORDER = [  # from the question, where the window starts
     "text 'Latest description'",
     "list 'Description history'",
     "text 'Live captions'",
+    "list 'Sound history'",
     "list 'Status messages'",
     "text 'Question about the picture'",
     "push button 'Ask'",

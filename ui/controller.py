@@ -13,7 +13,7 @@ import logging
 import time
 
 from PySide6.QtCore import QObject
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QDialog
 
 from assistant.session import Overrides, Session
 from assistant.vision.frames import FrameMailbox
@@ -131,6 +131,10 @@ class AppController(QObject):
         app = QApplication.instance()
         if app is not None:
             app.removeEventFilter(self.actions.hold_filter)
+        for action in self.actions.actions.values():
+            action.setEnabled(False)  # application-wide keys of a closed window must not fire, nor clash
+        for dialog in self.window.findChildren(QDialog):
+            dialog.close()  # help and settings are windows of their own: they do not close with ours
         self.frames.end()
         self.alerts.close()
         clean = self.streams.stop_all(deadline)
