@@ -21,7 +21,7 @@ How it listens, on the shared 10 ms spectrum (`assistant.sounds.spectrum`):
      1.1-1.95 s gap). The longest stretch that keeps the cycle short-short-long counts once it has four
      beeps and two short intervals in a row: about 4.3 s after the alarm starts. Two beeps and a pause
      (a kitchen timer) or an even beat (a metronome) never make that.
-   - T4: groups of 2-4 beeps of about 0.1 s, 0.15-0.27 s apart (one lost beep allowed), without the
+   - T4: groups of 2-4 beeps of about 0.1 s, 0.15-0.25 s apart (one lost beep allowed), without the
      stray tones of a voice; the groups' first beeps 5-6.5 s apart. Counts from the second beep of the
      second group: about 6 s after the alarm starts. A kitchen timer's quick beeps repeat after about a
      second, not five.
@@ -334,14 +334,20 @@ def _same_pitch(beeps: list[Run]) -> bool:
     return all(abs(pitch - centre) <= _pitch_tolerance(centre) for pitch in pitches)
 
 
-def _at_pitch_of_last(runs: list[Run]) -> list[Run]:
-    """The runs at the pitch of the newest one: other tones in the same bin (a voice passing through)
-    neither make nor break its rhythm."""
-    if not runs:
-        return runs
-    anchor = runs[-1].hz
-    tolerance = 2 * _pitch_tolerance(anchor)
-    return [run for run in runs if abs(run.hz - anchor) <= tolerance]
+def _at_pitches_of_latest(runs: list[Run], longest: float, count: int = 4) -> list[list[Run]]:
+    """For each distinct pitch among the newest few runs up to `longest` s long, the runs at that
+    pitch: other tones in the same bin (a voice passing through) neither make nor break its rhythm."""
+    anchors: list[float] = []
+    for run in reversed(runs):
+        if 0.05 <= run.duration <= longest and all(
+            abs(run.hz - known) > _pitch_tolerance(known) for known in anchors
+        ):
+            anchors.append(run.hz)
+            if len(anchors) == count:
+                break
+    return [
+        [run for run in runs if abs(run.hz - anchor) <= 1.5 * _pitch_tolerance(anchor)] for anchor in anchors
+    ]
 
 
 def _strays(runs: list[Run], beeps: list[Run]) -> int:
@@ -389,6 +395,10 @@ def _match_t3(runs: list[Run]) -> list[Run] | None:
     # "SLS" alone is also two beeps and a pause, twice (a kitchen timer): a T3 needs "SS" somewhere.
     if length < 3 or "SS" not in codes[len(codes) - length :]:
         return None
+    # Three short intervals in a row never happen in T3: that is an even beat (a metronome, a timer)
+    # that lost a beep under speech, which is how it made a "long" interval.
+    if "SSS" in codes:
+        return None
     matched = beeps[-length - 1 :]
     durations = [beep.duration for beep in matched]
     if max(durations) > 1.6 * min(durations) or not _same_pitch(matched):
@@ -435,7 +445,7 @@ def _t4_groups(runs: list[Run]) -> list[list[Run]]:
 
 
 def _t4_group_ok(group: list[Run]) -> bool:
-    """2-4 beeps 0.15-0.27 s apart onset to onset with silences between them, or one 0.32-0.5 s
+    """2-4 beeps 0.15-0.25 s apart onset to onset with silences between them, or one 0.32-0.5 s
     interval where a beep was lost under speech; the beeps about 0.1 s long (median at most 0.14 s:
     a timer's 0.15 s beeps are not). One beep may run on into a voice at its pitch (up to
     0.45 s): only its onset counts."""
@@ -449,7 +459,7 @@ def _t4_group_ok(group: list[Run]) -> bool:
     if any(a.duration <= _MERGED_BEEP and b.start - a.end < 0.04 for a, b in pairs):
         return False
     intervals = [b.start - a.start for a, b in pairs]
-    normal = sum(1 for gap in intervals if 0.15 <= gap <= 0.27)
+    normal = sum(1 for gap in intervals if 0.15 <= gap <= 0.25)
     wide = sum(1 for gap in intervals if 0.32 <= gap <= 0.5)
     return normal + wide == len(intervals) and wide <= 1
 
@@ -457,22 +467,25 @@ def _t4_group_ok(group: list[Run]) -> bool:
 def _match_t4(runs: list[Run]) -> list[Run] | None:
     """The longest chain of beep groups at the end of `runs` (one bin, one pitch) that keeps the T4
     rhythm: groups of 3-4 beeps whose first beeps are 5-6.5 s apart, the newest group possibly still
-    only two beeps in; at least two groups. Stray tones between groups (alone or in twos) are ignored;
-    a group of three or more between them (a timer's) breaks the chain."""
+    only two beeps in; at least two groups. Lone tones between groups are ignored, and one pair of
+    them; more, or a group of three, in the silence (a timer's) breaks the chain."""
     groups = [group for group in _t4_groups(runs) if len(group) >= 2]
     if len(groups) < 2 or not _t4_group_ok(groups[-1]):
         return None
     chain = [groups[-1]]
+    strays = 0
     for group in reversed(groups[:-1]):
         full = len(group) >= 3 and _t4_group_ok(group)
         spacing = chain[0][0].start - group[0].start
         if spacing < 5.0:
-            if full:
-                break  # a group of beeps in the silence: a timer's, not an alarm's
+            strays += 1
+            if full or strays > 1:
+                break  # beeps in the silence: a timer's (some of its groups half lost under speech)
             continue  # two tones of a voice that happen to be 0.2 s apart
         if not full or spacing > 6.5:
             break
         chain.insert(0, group)
+        strays = 0
     if len(chain) < 2:
         return None
     matched = [beep for group in chain for beep in group]
@@ -565,20 +578,25 @@ class AlarmPatternDetector:
     def _match(self, bin_index: int) -> Iterator[AlertEvent]:
         history = self._bins[bin_index]
         runs = history.runs + ([history.ongoing] if history.ongoing is not None else [])
-        for sound, candidates, matcher, timeout in (
-            (SMOKE_ALARM, runs, _match_t3, self._T3_TIMEOUT),
-            (CO_ALARM, history.runs, _match_t4, self._T4_TIMEOUT),
+        for sound, candidates, matcher, timeout, longest in (
+            (SMOKE_ALARM, runs, _match_t3, self._T3_TIMEOUT, 0.75),
+            (CO_ALARM, history.runs, _match_t4, self._T4_TIMEOUT, 0.45),
         ):
-            nearby = _at_pitch_of_last(candidates)
-            matched = matcher(nearby)
-            if matched is None:
+            for nearby in _at_pitches_of_latest(candidates, longest):
+                matched = matcher(nearby)
+                if matched is not None:
+                    break
+            else:
                 continue
             alarm = self._sounding.get(sound)
             if alarm is not None:
                 alarm.bins.add(bin_index)
                 alarm.last_heard = max(alarm.last_heard, matched[-1].end)
                 continue
-            confidence = alarm_confidence(sound, matched, _strays(nearby, matched))
+            strays = _strays(nearby, matched)
+            if strays > 1:
+                continue  # its silences are full of tones at its pitch: a timer or a tune, half heard
+            confidence = alarm_confidence(sound, matched, strays)
             if confidence < self.required.get(sound, 0.5):
                 continue
             start = matched[0].start
