@@ -167,6 +167,20 @@ def test_settings_survive_storage_and_sensitivity_moves_the_bar() -> None:
         settings.with_sensitivity("Dog", 1.5)
 
 
+def test_sounds_taught_while_listening_are_heard_from_then_on() -> None:
+    from assistant.sounds.taught import learn_sound
+
+    rng = np.random.default_rng(6)
+    bell = np.concatenate(
+        [np.zeros(SAMPLE_RATE, np.float32), mix.chime(rng), np.zeros(SAMPLE_RATE, np.float32)]
+    )
+    detectors = AlertDetectors()
+    assert feed(detectors, bell) == []
+    detectors.replace_taught([learn_sound("doorbell", [bell])])
+    assert "doorbell" in detectors.sounds
+    assert [e.sound for e in feed(detectors, bell) if e.kind == "alert"] == ["doorbell"]
+
+
 def test_a_switched_off_sound_is_not_alerted() -> None:
     clock = Clock()
     settings = AlertSettings().with_enabled(SMOKE_ALARM, False, confirmed=True)

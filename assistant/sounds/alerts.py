@@ -195,6 +195,12 @@ class AlertDetectors:
                 for sound in detector.required:
                     detector.required[sound] = settings.required(sound)
 
+    def replace_taught(self, sounds: Sequence[TaughtSound]) -> None:
+        """Listen for these taught sounds from now on (after `assistant sounds learn` or a recording in
+        the window; call it on the thread that calls `process`)."""
+        self.taught = TaughtSoundMatcher(sounds) if sounds else None
+        self.update_settings(self.settings)
+
     def process(self, chunk: AudioArray) -> list[AlertEvent]:
         if self._first_sample_at is None and len(chunk):
             self._first_sample_at = self._clock()
