@@ -354,8 +354,9 @@ def main() -> None:
     alerts, cpu_all = run_detectors(everything, long_audio)
     baseline = band_energy_baseline(long_audio)
     rate = len(alerts) / hours
+    shown = ": " + ", ".join(f"{e.sound} at {e.at:.0f} s" for e in alerts[:5]) if alerts else ""
     print(
-        f"  longest mix ({60 * hours:.0f} min): {len(alerts)} false alerts = {rate:.1f} per hour; "
+        f"  longest mix ({60 * hours:.0f} min): {len(alerts)} false alerts = {rate:.1f} per hour{shown}; "
         f"baseline {len(baseline)} = {len(baseline) / hours:.0f} per hour"
     )
 

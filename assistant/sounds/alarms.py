@@ -446,14 +446,14 @@ def _t4_groups(runs: list[Run]) -> list[list[Run]]:
 
 def _t4_group_ok(group: list[Run]) -> bool:
     """2-4 beeps 0.15-0.25 s apart onset to onset with silences between them, or one 0.32-0.5 s
-    interval where a beep was lost under speech; the beeps about 0.1 s long (median at most 0.14 s:
-    a timer's 0.15 s beeps are not). One beep may run on into a voice at its pitch (up to
-    0.45 s): only its onset counts."""
+    interval where a beep was lost under speech; the beeps about 0.1 s long (median 0.07-0.14 s: a
+    timer's 0.15 s beeps are not, nor the quick notes of a tune). One beep may run on into a voice at
+    its pitch (up to 0.45 s): only its onset counts."""
     if not 2 <= len(group) <= 4 or group[-1].start - group[0].start > 0.75:
         return False
     if sum(1 for run in group if run.duration > _MERGED_BEEP) > 1:
         return False
-    if float(np.median([run.duration for run in group])) > 0.14:
+    if not 0.07 <= float(np.median([run.duration for run in group])) <= 0.14:
         return False
     pairs = list(zip(group, group[1:], strict=False))
     if any(a.duration <= _MERGED_BEEP and b.start - a.end < 0.04 for a, b in pairs):
