@@ -36,7 +36,6 @@ TAB_ORDER = [  # from the question, where the window starts
     "list 'Sound history'",
     "list 'Status messages'",
     "text 'Question about the picture'",
-    "push button 'Ask'",
 ]
 
 

@@ -43,7 +43,8 @@ def titled(result: Result, title: str) -> Result:
     """`result` said with the window it came from first: "Invoice.pdf — Document Viewer: No text found."."""
     if not title:
         return result
-    return dataclasses.replace(result, text=f"{title}: {result.text}", origin=title)
+    said = f"{title}: {result.said}" if result.said else ""
+    return dataclasses.replace(result, text=f"{title}: {result.text}", said=said, origin=title)
 
 
 class DesktopCommands(QObject):
