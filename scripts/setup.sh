@@ -73,7 +73,7 @@ python_packages() {
     "${pip[@]}" install "torch==$TORCH_VERSION" ${TORCH_INDEX_URL:+--index-url "$TORCH_INDEX_URL"}
   fi
   local extras="whisper"
-  [[ $WANT_TEST -eq 1 ]] && extras="whisper,test"
+  [[ $WANT_TEST -eq 1 ]] && extras="whisper,test,multilingual"
   say "installing the assistant and its Python packages"
   "${pip[@]}" install -e ".[$extras]"
   # openai-whisper without its triton dependency (286 MB, used only on CUDA GPUs).

