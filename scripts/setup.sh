@@ -26,7 +26,9 @@ TEST_SYSTEM_PACKAGES=(speech-dispatcher at-spi2-core python3-pyatspi gir1.2-atsp
   # the end-to-end test of the system-wide keys runs Debian's own screen reader, headless
   orca
   # the model-server key tests run a private Secret Service on their own session bus
-  gnome-keyring)
+  gnome-keyring
+  # the sound-alert tests read back desktop notifications from a real daemon on a private bus
+  dunst)
 
 say() { printf 'setup: %s\n' "$*" >&2; }
 

@@ -34,7 +34,7 @@ from ui.caption_commands import CaptionCommands
 from ui.main_window import MainWindow
 from ui.output import Output
 from ui.settings import Settings
-from ui.workers import Streams, StreamWorker
+from ui.workers import JobRunner, Streams, StreamWorker
 
 STREAM = "alerts"
 
@@ -83,6 +83,9 @@ class AlertCommands(QObject):
         self.alert_settings = AlertSettings()
         self.last_alert: AlertEvent | None = None
         self._began: dict[str, float] = {}  # sound → wall time it was first alerted on
+        # Desktop notifications go over D-Bus, which can stall for seconds: never on the GUI thread.
+        self._notifier = JobRunner(self, max_threads=1)
+        self.notifications_shown: list[int] = []  # the ids the notification service gave back
         captions.running_changed.connect(self._on_captions_running_changed)
 
     # -- commands -------------------------------------------------------------------------------------
@@ -169,8 +172,13 @@ class AlertCommands(QObject):
         """The app is closing: nothing starts again."""
         self.wanted = False
         self._restart_pending = False
+        self._notifier.shutdown(0.5)
 
     # -- showing an alert -----------------------------------------------------------------------------
+
+    def _on_notified(self, notification_id: int | None) -> None:
+        if notification_id is not None:
+            self.notifications_shown.append(notification_id)
 
     def _on_alert(self, event: AlertEvent) -> None:
         name = event.sound[:1].upper() + event.sound[1:]
@@ -191,6 +199,9 @@ class AlertCommands(QObject):
         if isinstance(app, QApplication):
             app.alert(self._window)  # flashes the window and its taskbar entry
         critical = event.critical
-        notify(f"{name}", f"Heard at {clock}.", urgency="critical" if critical else "normal")
+        urgency = "critical" if critical else "normal"
+        self._notifier.submit(
+            "notify", lambda: notify(name, f"Heard at {clock}.", urgency=urgency), self._on_notified
+        )
         self._output.speak(f"{name}!", Priority.NOW if critical else Priority.NEXT)
         self._output.status(f"sound alert: {event.sound} at {clock}", announce=False)
