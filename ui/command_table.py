@@ -48,6 +48,8 @@ COMMANDS: tuple[Command, ...] = (
             "Ctrl+Shift+B", V.describe_clipboard, "Vision", global_shortcut="Ctrl+Alt+Shift+B"),
     Command("find", "F&ind…", "Say where something is once the camera sees it; press again to stop.",
             "Ctrl+Shift+G", F.toggle_find, "Vision"),
+    Command("find_voice", "Find by v&oice (hold)", "Hold the key, say what to find, release it to start.",
+            "F8", F.start_voice_find, "Vision", release_handler=F.finish_voice_find),
     Command("describe_file", "Describe an image &file…", "Choose a picture file and describe it.",
             "Ctrl+O", V.describe_file, "Vision"),
     Command("toggle_captions", "&Captions on or off", "Start or stop live captions.",

@@ -1,5 +1,7 @@
-"""The window's Find command: type what to find, hear a rising tone while looking and "keys, on the left,
-near" when it is in view; the same key (or Escape in the box) stops.
+"""The window's Find command: type what to find (or hold the Find by voice key and say it), hear a rising
+tone while looking and "keys, on the left, near" when it is in view. The search stops by itself once the
+thing has stayed in view for `HOLD_SECONDS`; "Lost keys." is said if it leaves before then, and the
+Find key stops the search at any time (Escape closes the box).
 
 The search itself is `assistant.vision.finder` (`Finder`, `run_find`) on the camera's `FrameMailbox`, run
 by a `FindWorker` on its own QThread; its events come back as signals, and the state is spoken and shown
@@ -15,9 +17,11 @@ import time
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
 
+from assistant.audio.recording import record_until
+from assistant.audio.sources import open_audio_source
 from assistant.errors import AssistantError
 from assistant.session import CAMERA_PICTURE, Result, ResultKind, Session
-from assistant.vision.finder import EmptyQueryError, Finder, FindEvent, clean_query, run_find
+from assistant.vision.finder import HOLD_SECONDS, EmptyQueryError, Finder, FindEvent, clean_query, run_find
 from assistant.vision.frames import FrameMailbox
 from assistant.voice import Priority
 from assistant.voice.tone import GuidanceTone
@@ -27,6 +31,8 @@ from ui.settings import Key, Settings
 from ui.workers import Streams, StreamWorker
 
 STREAM = "find"
+VOICE_STREAM = "find-voice"
+NOTHING_HEARD = "I did not hear what to find. Hold the Find by voice key, say it, then let go."
 
 
 class FindWorker(StreamWorker):
@@ -34,6 +40,7 @@ class FindWorker(StreamWorker):
     newest frame until stopped."""
 
     happened = Signal(object)  # FindEvent
+    held = Signal(str)  # the query: it stayed in view for HOLD_SECONDS and the search ended by itself
 
     def __init__(self, session: Session, frames: FrameMailbox, query: str) -> None:
         super().__init__(STREAM)
@@ -52,10 +59,31 @@ class FindWorker(StreamWorker):
         if not describer.is_fallback:
             locate = describer.locate  # Florence-2's grounding, when it is the scene model
         started = time.monotonic()
+        finder = Finder(scorer, prepared, locate=locate)
         run_find(
-            self._frames, Finder(scorer, prepared, locate=locate), self.happened.emit, stop,
-            lambda: time.monotonic() - started,
+            self._frames, finder, self.happened.emit, stop, lambda: time.monotonic() - started,
+            stop_after_found=HOLD_SECONDS,
         )  # fmt: skip
+        if finder.found and not stop.is_set():
+            self.held.emit(prepared.text)
+
+
+class SpokenQueryWorker(StreamWorker):
+    """Records what to find until stopped (the key released), then emits the recognised words ("" when
+    nothing was said): the same recording and recogniser as a question asked by voice."""
+
+    heard = Signal(str)
+
+    def __init__(self, source_spec: str, session: Session) -> None:
+        super().__init__(VOICE_STREAM)
+        self._source_spec = source_spec
+        self._session = session
+
+    def work(self, stop: threading.Event) -> None:
+        source = open_audio_source(self._source_spec)
+        self.status.emit("listening: say what to find")
+        audio = record_until(stop, source)
+        self.heard.emit(self._session.hear_question(audio))
 
 
 class FindBox(QDialog):
@@ -67,7 +95,10 @@ class FindBox(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Find")
         self.setAccessibleName("Find")
-        self.setAccessibleDescription("Type what to find in the camera picture, then press Enter.")
+        self.setAccessibleDescription(
+            "Type what to find in the camera picture, then press Enter. To say it instead, close this box "
+            "and hold the Find by voice key."
+        )
         label = QLabel("&What to find:")
         self.field = QLineEdit()
         self.field.setAccessibleName("What to find")
@@ -130,6 +161,34 @@ class FindCommands(QObject):
             return
         self.box.ask()
 
+    @property
+    def listening(self) -> bool:
+        return self._streams.running(VOICE_STREAM)
+
+    def start_voice_find(self) -> None:
+        """The Find by voice key went down: listen for what to find. From a menu, where a key cannot be
+        held, a second choice stops listening instead."""
+        if self.listening:
+            self.finish_voice_find()
+            return
+        self.box.hide()
+        worker = SpokenQueryWorker(self._session.config.audio, self._session)
+        worker.heard.connect(self._on_query_heard)
+        worker.status.connect(self._output.status)
+        worker.failed.connect(self._output.failed)
+        self._streams.start(VOICE_STREAM, worker)
+
+    def finish_voice_find(self) -> None:
+        if self._streams.request_stop(VOICE_STREAM):
+            self._output.status("recognising what to find")
+
+    def _on_query_heard(self, words: str) -> None:
+        if not words.strip(" .?!"):
+            self._output.show(Result(NOTHING_HEARD, ResultKind.MESSAGE, "what to find"))
+            return
+        self.box.field.setText(words)
+        self.start_finding(words)
+
     def start_finding(self, query: str) -> None:
         try:
             text = clean_query(query)
@@ -150,6 +209,7 @@ class FindCommands(QObject):
         self._found = False
         worker = FindWorker(self._session, self._frames, text)
         worker.happened.connect(self._on_find_event)
+        worker.held.connect(self._on_find_held)
         worker.status.connect(self._output.status)
         worker.failed.connect(self._output.failed)
         self._streams.start(STREAM, worker)
@@ -163,6 +223,11 @@ class FindCommands(QObject):
             return
         self._found = event.type == "found"
         self._output.show(Result(event.spoken(), ResultKind.DESCRIPTION, CAMERA_PICTURE, Priority.NOW))
+
+    def _on_find_held(self, query: str) -> None:
+        # NORMAL, not NOW: "keys, on the left, near" may still be being said, and is the part that matters.
+        self._output.status(f"find off: {query} stayed in view", announce=False)
+        self._output.speak("Finding stopped.", Priority.NORMAL)
 
     def _is_speaking(self) -> bool:
         speech = self._output.speech

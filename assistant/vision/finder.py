@@ -37,6 +37,9 @@ from assistant.vision.image import Frame
 log = logging.getLogger(__name__)
 
 DEFAULT_FINDER_MODEL = "siglip-base"
+HOLD_SECONDS = 2.0
+"""How long something stays in view before a search that stops by itself ends: long enough to hear where
+it is and reach for it, short enough that the search does not talk on."""
 SUPPORTED_ARCHITECTURES = ("siglip", "clip")
 
 TEMPLATES = ("a photo of {}.", "a close-up photo of {}.", "a photo of {} on a table.", "{}")
