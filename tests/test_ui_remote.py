@@ -12,13 +12,13 @@ from typing import Any
 import numpy as np
 import pytest
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QCheckBox, QLineEdit, QMessageBox
+from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit, QMessageBox
 
-from assistant.session import REMOTE_MARK, Overrides
+from assistant.session import REMOTE_MARK, Overrides, Route
 from tests.helpers.fault_proxy import Fault, FaultProxy
 from tests.helpers.model_server import SCRIPT_SENTENCES, SCRIPT_TEXT, TransformersServer
 from ui.controller import AppController
-from ui.settings import Key, Settings, stored_config
+from ui.settings import ROUTE_KEYS, Key, Settings, stored_config
 from ui.settings_dialog import SettingsDialog
 
 WAIT_MS = 15_000
@@ -181,5 +181,50 @@ def test_a_failing_server_shows_why_and_the_on_device_answer_and_the_window_keep
         assert any("did not start answering within 2 s" in line for line in _statuses(app))
         longest_pause = max(later - earlier for earlier, later in zip(ticks, ticks[1:], strict=False))
         assert longest_pause < 0.25, f"the window stalled for {longest_pause * 1000:.0f} ms"
+    finally:
+        app.shutdown()
+
+
+def test_commands_pinned_in_the_settings_are_answered_where_they_are_pinned(
+    qtbot: Any, settings: Settings, fault_proxy: FaultProxy
+) -> None:
+    _server_on(settings, fault_proxy.url)
+    app = AppController(settings, Overrides(captions_at_start=False))
+    app.start(load_models=False)
+    try:
+        host = fault_proxy.url.removeprefix("http://")
+        qtbot.waitUntil(
+            lambda: any(f"model server {host} ready" in s for s in _statuses(app)), timeout=WAIT_MS
+        )
+        app.general.open_settings()
+        dialog = app.general.settings_dialog
+        assert dialog is not None
+        combos = {key: dialog.editors[key] for key in ROUTE_KEYS.values()}
+        for key, combo in combos.items():
+            assert isinstance(combo, QComboBox) and combo.accessibleName() == key.label
+            assert "on-device" in combo.accessibleDescription()
+            assert [combo.itemText(i) for i in range(combo.count())] == ["auto", "server", "on-device"]
+            assert combo.currentText() == "auto"
+        combos[Key.ROUTE_DETAILED].setCurrentText("on-device")
+        combos[Key.ROUTE_BRIEF].setCurrentText("server")
+        dialog.accept()
+        qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=WAIT_MS)
+        routes = app.session.config.routes
+        assert routes["describe-detailed"] is Route.DEVICE and routes["describe-brief"] is Route.SERVER
+        assert routes["ask"] is Route.AUTO
+
+        app.frames.put(np.full((240, 320, 3), 200, np.uint8))
+        shown: list[str] = []
+        app.description_ready.connect(shown.append)
+        asked_before = fault_proxy.requests
+        app.vision.describe_detailed()
+        assert "sending the picture" not in _statuses(app)[0]
+        qtbot.waitUntil(lambda: len(shown) == 1, timeout=WAIT_MS)
+        assert not shown[0].startswith(REMOTE_MARK) and fault_proxy.requests == asked_before
+
+        app.vision.describe_now()
+        assert _statuses(app)[0].endswith(f"sending the picture to {host}: describing the camera picture")
+        qtbot.waitUntil(lambda: len(shown) == 2, timeout=WAIT_MS)
+        assert shown[1] == REMOTE_MARK + SCRIPT_TEXT and fault_proxy.requests > asked_before
     finally:
         app.shutdown()

@@ -74,11 +74,13 @@ class DesktopCommands(QObject):
 
     def describe_window(self) -> None:
         session = self._session
-        self._look_at_window("describing", lambda frame, origin: session.describe(frame, "brief", origin))
+        self._look_at_window(
+            "describing", lambda frame, origin: session.describe(frame, "brief", origin), "describe-brief"
+        )
 
     def read_window(self) -> None:
         session = self._session
-        self._look_at_window("reading", lambda frame, origin: session.read(frame, origin))
+        self._look_at_window("reading", lambda frame, origin: session.read(frame, origin), "read")
 
     def describe_pointer(self) -> None:
         session = self._session
@@ -99,13 +101,14 @@ class DesktopCommands(QObject):
         self._submit(
             f"describing {AROUND_POINTER}",
             lambda: titled(session.describe(frame, "brief", AROUND_POINTER), "Around the mouse pointer"),
+            "describe-brief",
         )
 
     # -- looking at a window --------------------------------------------------------------------------
 
-    def _look_at_window(self, verb: str, look: Look) -> None:
+    def _look_at_window(self, verb: str, look: Look, command: str) -> None:
         if self._wayland():
-            self._look_at_wayland_screen(verb, look)
+            self._look_at_wayland_screen(verb, look, command)
             return
         try:
             window = active_window(self._display())
@@ -117,9 +120,11 @@ class DesktopCommands(QObject):
             return
         frame = self._grab(QRect(window.x, window.y, window.width, window.height))
         if frame is not None:
-            self._submit(f"{verb} {_name(window)}", lambda: titled(look(frame, _name(window)), window.title))
+            self._submit(
+                f"{verb} {_name(window)}", lambda: titled(look(frame, _name(window)), window.title), command
+            )
 
-    def _look_at_wayland_screen(self, verb: str, look: Look) -> None:
+    def _look_at_wayland_screen(self, verb: str, look: Look, command: str) -> None:
         def from_portal() -> Result:
             if not portal_available(SCREENSHOT, self._environ):
                 return Result(
@@ -136,7 +141,7 @@ class DesktopCommands(QObject):
             # The desktop does not say which window is active: the whole screen, and the user is told.
             return titled(look(frame, "the screen"), "The whole screen (Wayland does not say which window)")
 
-        self._submit(f"{verb} the screen through the desktop's screenshot portal", from_portal)
+        self._submit(f"{verb} the screen through the desktop's screenshot portal", from_portal, command)
 
     # -- helpers --------------------------------------------------------------------------------------
 
@@ -153,8 +158,11 @@ class DesktopCommands(QObject):
             return None
         return image_to_frame(image)
 
-    def _submit(self, what: str, work: Callable[[], Result]) -> None:
-        self._output.status(what)
+    def _submit(self, what: str, work: Callable[[], Result], command: str) -> None:
+        """Run `work` as a job; `command` ("describe-brief", "read") names how the model server may be
+        asked, so the status says where the picture goes when it is."""
+        host = self._session.server_host_for(command)
+        self._output.status(f"sending the picture to {host}: {what}" if host else what)
         self._jobs.submit(what, work, self._output.show, self._output.failed)
 
     def _show_message(self, text: str) -> None:

@@ -15,7 +15,9 @@ from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import QByteArray, QSettings
 
-from assistant.session import Config
+from assistant.session import Config, Route
+from assistant.sounds.alerts import DEFAULT_SENSITIVITY, AlertSettings
+from assistant.sounds.classifier import OFF_BY_DEFAULT
 from assistant.vision.narrator import NarrationSettings
 
 ORGANIZATION = "assistant"
@@ -33,9 +35,13 @@ class Area(enum.Enum):
     APPEARANCE = "Appearance"
     DESKTOP = "Desktop"
     SERVER = "Model server"
+    SOUND_ALERTS = "Sound alerts"
 
 
 SettingValue = TypeVar("SettingValue", str, int, float, bool)
+
+ROUTE_CHOICES = tuple(route.value for route in Route)
+ROUTE_HELP = "server: the model server whenever it is on; on-device: always this computer, nothing is sent"
 
 
 @dataclass(frozen=True)
@@ -55,6 +61,24 @@ class KeySpec(Generic[SettingValue]):
 
 class Key:
     """Typed settings keys (Buzz's `Settings.Key`), grouped by area."""
+
+    # Per-sound alert choices: the sounds are the two alarms, the taught sounds and the classifier's
+    # labels, so there is one key of each kind per sound (not in `KEYS`: the "Sound alerts" page has
+    # its own panel, which asks before a smoke or CO alarm is switched off).
+    @staticmethod
+    def sound_alerts_on(sound: str) -> KeySpec[bool]:
+        return KeySpec(
+            f"{_SOUND_ON}/{_sound_key(sound)}", Area.SOUND_ALERTS, sound not in OFF_BY_DEFAULT,
+            f"Alerts for {sound}",
+        )  # fmt: skip
+
+    @staticmethod
+    def sound_sensitivity(sound: str) -> KeySpec[float]:
+        return KeySpec(
+            f"{_SOUND_SENSITIVITY}/{_sound_key(sound)}", Area.SOUND_ALERTS, DEFAULT_SENSITIVITY,
+            f"Sensitivity for {sound}", "0 to 1: higher alerts on fainter or less certain sounds",
+            minimum=0.0, maximum=1.0, step=0.1,
+        )  # fmt: skip
 
     MICROPHONE = KeySpec(
         "devices/microphone",
@@ -186,7 +210,8 @@ class Key:
         Area.SERVER,
         False,
         "Use a model server for detailed descriptions, questions and reading",
-        "pictures you ask about go to the server; brief descriptions, narration and captions stay here",
+        "pictures you ask about go to the server; brief descriptions, narration and captions stay here "
+        "unless you pin them below",
     )
     SERVER_URL = KeySpec(
         "server/url",
@@ -223,10 +248,60 @@ class Key:
         False,
         "Allow unencrypted http:// to a server outside this computer and network",
     )
+    # Where each command that can go to the server is answered (`Route`, `Config.routes`).
+    ROUTE_BRIEF = KeySpec(
+        "server/route_describe_brief",
+        Area.SERVER,
+        "auto",
+        "Brief descriptions are answered by",
+        "describe now, the screen, the active window, around the pointer, the clipboard, a file. "
+        "auto: this computer; " + ROUTE_HELP + ". Narration always stays on this computer",
+        choices=ROUTE_CHOICES,
+    )
+    ROUTE_DETAILED = KeySpec(
+        "server/route_describe_detailed",
+        Area.SERVER,
+        "auto",
+        "Detailed descriptions are answered by",
+        "auto: the server when it is on; " + ROUTE_HELP,
+        choices=ROUTE_CHOICES,
+    )
+    ROUTE_ASK = KeySpec(
+        "server/route_ask",
+        Area.SERVER,
+        "auto",
+        "Questions are answered by",
+        "typed and spoken questions. auto: the server when it is on; " + ROUTE_HELP,
+        choices=ROUTE_CHOICES,
+    )
+    ROUTE_READ = KeySpec(
+        "server/route_read",
+        Area.SERVER,
+        "auto",
+        "Reading text is answered by",
+        "read text, read the active window's text. auto: the server when it is on; " + ROUTE_HELP,
+        choices=ROUTE_CHOICES,
+    )
 
 
 KEYS: tuple[KeySpec[Any], ...] = tuple(value for value in vars(Key).values() if isinstance(value, KeySpec))
 """Every key, in the order the settings dialog shows them."""
+ROUTE_KEYS: dict[str, KeySpec[str]] = {
+    "describe-brief": Key.ROUTE_BRIEF,
+    "describe-detailed": Key.ROUTE_DETAILED,
+    "ask": Key.ROUTE_ASK,
+    "read": Key.ROUTE_READ,
+}
+"""The setting that pins each of the session's `ROUTED_COMMANDS`."""
+
+_SOUND_ON = "sound_alerts/on"
+_SOUND_SENSITIVITY = "sound_alerts/sensitivity"
+
+
+def _sound_key(sound: str) -> str:
+    """A sound's name as one settings key: "/" separates groups, so it is stored as a division slash."""
+    return sound.replace("/", "\u2215")
+
 
 # Window geometry is state, not a choice the user makes in the dialog, so it is not a `Key`.
 _OVERLAY_GEOMETRY = "state/overlay_geometry"
@@ -312,6 +387,21 @@ class Settings:
     def set_server_consent(self, host: str) -> None:
         self._store.setValue(_SERVER_CONSENT, host)
 
+    def alert_settings(self) -> AlertSettings:
+        """Every per-sound choice stored (`Key.sound_alerts_on`, `Key.sound_sensitivity`), for the
+        detectors. Snoozes are not stored: they belong to one run."""
+        enabled = {sound: self.get(Key.sound_alerts_on(sound)) for sound in self._sounds_in(_SOUND_ON)}
+        sensitivity = {
+            sound: self.get(Key.sound_sensitivity(sound)) for sound in self._sounds_in(_SOUND_SENSITIVITY)
+        }
+        return AlertSettings.from_dict({"enabled": enabled, "sensitivity": sensitivity})
+
+    def _sounds_in(self, group: str) -> list[str]:
+        self._store.beginGroup(group)
+        keys = self._store.childKeys()
+        self._store.endGroup()
+        return [key.replace("\u2215", "/") for key in keys]
+
     def sync(self) -> None:
         self._store.sync()
 
@@ -338,6 +428,7 @@ def stored_config(settings: Settings) -> Config:
         server_timeout=settings.get(Key.SERVER_TIMEOUT),
         server_image_size=settings.get(Key.SERVER_IMAGE_SIZE),
         server_allow_insecure=settings.get(Key.SERVER_ALLOW_INSECURE),
+        routes={command: Route.parse(settings.get(key)) for command, key in ROUTE_KEYS.items()},
     )
 
 

@@ -151,7 +151,9 @@ class VisionCommands(QObject):
 
     def describe_path(self, path: str) -> None:
         session = self._session
-        self._run(f"describing {path}", lambda: session.describe(load_image(path), "brief", path))
+        self._run(
+            f"describing {path}", lambda: session.describe(load_image(path), "brief", path), "describe-brief"
+        )
 
     # -- streams --------------------------------------------------------------------------------------
 
