@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,8 +21,7 @@ import pytest
 
 from tests.helpers import speechd
 from tests.helpers.app_process import PROJECT_ROOT, AppProcess
-from tests.helpers.desktop import AT_SPI_LAUNCHER, DesktopSession, missing
-from tests.helpers.x11 import XUnavailableError, XvfbServer, qt_xcb_problem
+from tests.helpers.desktop import DesktopSession, DesktopUnavailableError, screen_reader_desktop
 
 SYSTEM_PYTHON = "/usr/bin/python3"
 CHECK = PROJECT_ROOT / "tests" / "helpers" / "atspi_check.py"
@@ -48,33 +46,14 @@ def _pyatspi_problem() -> str | None:
 
 @pytest.fixture
 def session(tmp_path: Path) -> Iterator[tuple[str, DesktopSession, speechd.SpeechDispatcherServer]]:
-    absent = missing(["openbox", "dbus-daemon", "dbus-send", "xdotool", str(AT_SPI_LAUNCHER), SYSTEM_PYTHON])
-    problem = _pyatspi_problem() if not absent else None
-    if absent or problem or speechd.available():
-        pytest.fail(
-            f"missing {absent or problem or speechd.available()} (scripts/setup.sh --test installs it)"
-        )
-    root = Path(tempfile.mkdtemp(prefix="atspi-", dir="/tmp"))
-    server = XvfbServer(log_path=tmp_path / "xvfb.log")
+    problem = _pyatspi_problem() if Path(SYSTEM_PYTHON).exists() else f"{SYSTEM_PYTHON} is missing"
+    if problem:
+        pytest.fail(f"{problem} (scripts/setup.sh --test installs python3-pyatspi)")
     try:
-        display = server.start()
-    except XUnavailableError as error:
+        with screen_reader_desktop(tmp_path, ["xdotool"], prefix="atspi-") as desktop:
+            yield desktop
+    except DesktopUnavailableError as error:
         pytest.fail(str(error))
-    desktop = DesktopSession(display, root)
-    speech = speechd.SpeechDispatcherServer(root / "speechd")
-    try:
-        xcb = qt_xcb_problem(display)
-        assert xcb is None, f"Qt cannot open a window on Xvfb: {xcb}"
-        desktop.start_dbus().start_accessibility().start_window_manager()
-        speech.start()
-        yield display, desktop, speech
-    finally:
-        speech.stop()
-        desktop.stop()
-        server.stop()
-        import shutil
-
-        shutil.rmtree(root, ignore_errors=True)
 
 
 def unnamed_interactive(nodes: list[dict[str, Any]]) -> list[str]:

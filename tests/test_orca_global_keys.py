@@ -16,9 +16,15 @@ import pytest
 from assistant.desktop.x11 import active_window
 from tests.helpers import speechd
 from tests.helpers.app_process import PROJECT_ROOT, AppProcess
-from tests.helpers.desktop import AT_SPI_LAUNCHER, DesktopSession, activate, client_windows, missing
+from tests.helpers.desktop import (
+    DesktopSession,
+    DesktopUnavailableError,
+    activate,
+    client_windows,
+    screen_reader_desktop,
+)
 from tests.helpers.polling import poll_until
-from tests.helpers.x11 import XDisplay, XUnavailableError, XvfbServer, qt_xcb_problem
+from tests.helpers.x11 import XDisplay
 
 TITLE = "Invoice.pdf — Document Viewer"
 STARTUP_S = 60.0
@@ -27,33 +33,11 @@ SPEECH_S = 30.0  # reading loads the OCR models on first use
 
 @pytest.fixture
 def desktop(tmp_path: Path) -> Iterator[tuple[str, DesktopSession, speechd.SpeechDispatcherServer]]:
-    absent = missing(["orca", "openbox", "dbus-daemon", "dbus-send", str(AT_SPI_LAUNCHER)])
-    problem = speechd.available()
-    if absent or problem:
-        pytest.fail(f"missing {absent or problem} (scripts/setup.sh --test installs them)")
-    import tempfile
-
-    root = Path(tempfile.mkdtemp(prefix="orca-", dir="/tmp"))  # short: sockets live here
-    server = XvfbServer(size=(1600, 1000), log_path=tmp_path / "xvfb.log")
     try:
-        display = server.start()
-    except XUnavailableError as error:
+        with screen_reader_desktop(tmp_path, ["orca"], size=(1600, 1000), prefix="orca-") as desktop:
+            yield desktop
+    except DesktopUnavailableError as error:
         pytest.fail(str(error))
-    session = DesktopSession(display, root)
-    speech = speechd.SpeechDispatcherServer(root / "speechd")
-    try:
-        xcb = qt_xcb_problem(display)
-        assert xcb is None, f"Qt cannot open a window on Xvfb: {xcb}"
-        session.start_dbus().start_accessibility().start_window_manager()
-        speech.start()
-        yield display, session, speech
-    finally:
-        speech.stop()
-        session.stop()
-        server.stop()
-        import shutil
-
-        shutil.rmtree(root, ignore_errors=True)
 
 
 def test_a_system_wide_key_in_another_window_reads_and_describes_it_through_the_screen_reader(

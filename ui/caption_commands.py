@@ -124,9 +124,15 @@ class CaptionCommands(QObject):
         (whole sentences, or what came before a pause: never a fragment every second)."""
         self._window.show_caption(event)
         self._overlay.on_caption(event)
-        if event.kind == "final" and self._settings.get(Key.ANNOUNCE_CAPTIONS):
+        if not self._settings.get(Key.ANNOUNCE_CAPTIONS):
+            return
+        if event.kind == "final":
             for text in self._spoken.add(event):
                 self._output.speak(text, Priority.NORMAL)
+            self._pause.start()
+        elif self._pause.isActive():
+            # A partial means the speaker has not paused: on a slow machine finals can come more than
+            # a pause apart within one sentence, and the sentence must not be said in pieces.
             self._pause.start()
 
     def _on_pause(self) -> None:

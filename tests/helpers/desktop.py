@@ -10,10 +10,14 @@ import os
 import shutil
 import signal
 import subprocess
-from collections.abc import Mapping, Sequence
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
+from tests.helpers import speechd
 from tests.helpers.polling import poll_until
+from tests.helpers.x11 import XUnavailableError, XvfbServer, qt_xcb_problem
 
 AT_SPI_LAUNCHER = Path("/usr/libexec/at-spi-bus-launcher")
 
@@ -164,3 +168,41 @@ def activate(display: str, window: int) -> None:
         connection.sync()
     finally:
         connection.close()
+
+
+class DesktopUnavailableError(RuntimeError):
+    """A part of the private desktop is missing or would not start; the message says which."""
+
+
+@contextmanager
+def screen_reader_desktop(
+    log_dir: Path, programs: Sequence[str], size: tuple[int, int] | None = None, prefix: str = "desktop-"
+) -> Iterator[tuple[str, DesktopSession, speechd.SpeechDispatcherServer]]:
+    """A private X display with D-Bus, the AT-SPI bus, openbox and a private speech-dispatcher, as a
+    blind user's desktop runs them: (display, session, speech service). `programs` are checked first."""
+    absent = missing(["openbox", "dbus-daemon", "dbus-send", str(AT_SPI_LAUNCHER), *programs])
+    problem = speechd.available()
+    if absent or problem:
+        raise DesktopUnavailableError(f"missing {absent or problem} (scripts/setup.sh --test installs them)")
+    root = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))  # short: sockets live here
+    log_path = log_dir / "xvfb.log"
+    server = XvfbServer(log_path=log_path) if size is None else XvfbServer(size, log_path)
+    try:
+        display = server.start()
+    except XUnavailableError as error:
+        shutil.rmtree(root, ignore_errors=True)
+        raise DesktopUnavailableError(str(error)) from error
+    session = DesktopSession(display, root)
+    speech = speechd.SpeechDispatcherServer(root / "speechd")
+    try:
+        xcb = qt_xcb_problem(display)
+        if xcb is not None:
+            raise DesktopUnavailableError(f"Qt cannot open a window on Xvfb: {xcb}")
+        session.start_dbus().start_accessibility().start_window_manager()
+        speech.start()
+        yield display, session, speech
+    finally:
+        speech.stop()
+        session.stop()
+        server.stop()
+        shutil.rmtree(root, ignore_errors=True)
