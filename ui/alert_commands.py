@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QApplication, QMessageBox
@@ -80,7 +81,7 @@ class AlertCommands(QObject):
         self._captions = captions
         self.wanted = False
         self._restart_pending = False
-        self.alert_settings = AlertSettings()
+        self.alert_settings: AlertSettings = settings.alert_settings()
         self.last_alert: AlertEvent | None = None
         self._began: dict[str, float] = {}  # sound → wall time it was first alerted on
         # Desktop notifications go over D-Bus, which can stall for seconds: never on the GUI thread.
@@ -129,6 +130,13 @@ class AlertCommands(QObject):
         )
         self._window.hide_alert()
         self._output.toggled(f"{event.sound} snoozed for 5 minutes")
+        if self.wanted:  # the detectors take the new settings when they start again
+            self._restart()
+
+    def apply_settings(self) -> None:
+        """The per-sound choices were saved in the settings: listen with them (snoozes are kept)."""
+        stored = self._settings.alert_settings()
+        self.alert_settings = replace(stored, snoozed_until=self.alert_settings.snoozed_until)
         if self.wanted:  # the detectors take the new settings when they start again
             self._restart()
 

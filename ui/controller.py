@@ -116,6 +116,7 @@ class AppController(QObject):
         self.window.set_preview_visible(self.settings.get(Key.SHOW_PREVIEW))
         self.output.apply_settings()
         self.shell.apply_settings()
+        self.alerts.apply_settings()
         self.output.status("settings saved; new devices and models take effect when you restart that stream")
 
     def _on_model_downloaded(self) -> None:

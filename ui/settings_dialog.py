@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 from ui.commands import CommandActions, ShortcutConflictError
 from ui.server_settings import ServerPanel
 from ui.settings import KEYS, Area, Key, KeySpec, Settings
+from ui.sound_alert_settings import SoundAlertsPanel
 from ui.workers import JobRunner
 
 Tell = Callable[[str, bool], None]
@@ -257,6 +258,8 @@ class SettingsDialog(QDialog):
                 self._add_download_row(form, download)
             if area is Area.SERVER:
                 self.server = ServerPanel(form, self.editors, settings, jobs, tell, self)
+            if area is Area.SOUND_ALERTS:
+                self.sound_alerts = SoundAlertsPanel(form, settings, tell, self)
             self.tabs.addTab(page, area.value)
         self.shortcuts = ShortcutEditor(actions, tell)
         self.tabs.addTab(self.shortcuts, "Shortcuts")
@@ -280,6 +283,7 @@ class SettingsDialog(QDialog):
         self._global_keys_when_opened = dict(self._actions.global_sequences)
         self.shortcuts.refresh()
         self.server.refresh()
+        self.sound_alerts.refresh()
 
     def _add_download_row(self, form: QFormLayout, download: Callable[[str], None] | None) -> None:
         self.download_button = QPushButton("&Download the scene model")
@@ -308,6 +312,7 @@ class SettingsDialog(QDialog):
             return  # an address to fix, or the question about sending pictures is open
         for key, editor in self.editors.items():
             self._settings.set(key, read_editor(editor))
+        self.sound_alerts.save()
         self._settings.sync()
         super().accept()
 

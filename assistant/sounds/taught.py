@@ -271,6 +271,19 @@ class SoundLibrary:
     def names(self) -> list[str]:
         return [sound.name for sound in self.load_all()]
 
+    def listed_names(self) -> list[str]:
+        """The names of the taught sounds from their small index files alone (the examples are not
+        read): cheap enough for a settings page. A damaged entry is left out."""
+        if not self.folder.is_dir():
+            return []
+        names: list[str] = []
+        for entry in sorted(self.folder.iterdir()):
+            try:
+                names.append(str(json.loads((entry / "sound.json").read_text(encoding="utf-8"))["name"]))
+            except (OSError, ValueError, KeyError, TypeError):
+                continue
+        return names
+
     def load_all(self) -> list[TaughtSound]:
         """Every taught sound; a damaged entry is skipped with a warning rather than stopping the rest."""
         if not self.folder.is_dir():
