@@ -18,8 +18,6 @@ from PySide6.QtCore import QByteArray, QSettings
 from assistant.session import Config, Route
 from assistant.sounds.alerts import DEFAULT_SENSITIVITY, AlertSettings
 from assistant.sounds.classifier import OFF_BY_DEFAULT
-from assistant.sounds.alerts import DEFAULT_SENSITIVITY, AlertSettings
-from assistant.sounds.classifier import OFF_BY_DEFAULT
 from assistant.vision.narrator import NarrationSettings
 
 ORGANIZATION = "assistant"
@@ -37,7 +35,6 @@ class Area(enum.Enum):
     APPEARANCE = "Appearance"
     DESKTOP = "Desktop"
     SERVER = "Model server"
-    SOUND_ALERTS = "Sound alerts"
     SOUND_ALERTS = "Sound alerts"
 
 
@@ -64,24 +61,6 @@ class KeySpec(Generic[SettingValue]):
 
 class Key:
     """Typed settings keys (Buzz's `Settings.Key`), grouped by area."""
-
-    # Per-sound alert choices: the sounds are the two alarms, the taught sounds and the classifier's
-    # labels, so there is one key of each kind per sound (not in `KEYS`: the "Sound alerts" page has
-    # its own panel, which asks before a smoke or CO alarm is switched off).
-    @staticmethod
-    def sound_alerts_on(sound: str) -> KeySpec[bool]:
-        return KeySpec(
-            f"{_SOUND_ON}/{_sound_key(sound)}", Area.SOUND_ALERTS, sound not in OFF_BY_DEFAULT,
-            f"Alerts for {sound}",
-        )  # fmt: skip
-
-    @staticmethod
-    def sound_sensitivity(sound: str) -> KeySpec[float]:
-        return KeySpec(
-            f"{_SOUND_SENSITIVITY}/{_sound_key(sound)}", Area.SOUND_ALERTS, DEFAULT_SENSITIVITY,
-            f"Sensitivity for {sound}", "0 to 1: higher alerts on fainter or less certain sounds",
-            minimum=0.0, maximum=1.0, step=0.1,
-        )  # fmt: skip
 
     # Per-sound alert choices: the sounds are the two alarms, the taught sounds and the classifier's
     # labels, so there is one key of each kind per sound (not in `KEYS`: the "Sound alerts" page has
@@ -324,15 +303,6 @@ def _sound_key(sound: str) -> str:
     return sound.replace("/", "\u2215")
 
 
-_SOUND_ON = "sound_alerts/on"
-_SOUND_SENSITIVITY = "sound_alerts/sensitivity"
-
-
-def _sound_key(sound: str) -> str:
-    """A sound's name as one settings key: "/" separates groups, so it is stored as a division slash."""
-    return sound.replace("/", "\u2215")
-
-
 # Window geometry is state, not a choice the user makes in the dialog, so it is not a `Key`.
 _OVERLAY_GEOMETRY = "state/overlay_geometry"
 _WINDOW_GEOMETRY = "state/window_geometry"
@@ -416,21 +386,6 @@ class Settings:
 
     def set_server_consent(self, host: str) -> None:
         self._store.setValue(_SERVER_CONSENT, host)
-
-    def alert_settings(self) -> AlertSettings:
-        """Every per-sound choice stored (`Key.sound_alerts_on`, `Key.sound_sensitivity`), for the
-        detectors. Snoozes are not stored: they belong to one run."""
-        enabled = {sound: self.get(Key.sound_alerts_on(sound)) for sound in self._sounds_in(_SOUND_ON)}
-        sensitivity = {
-            sound: self.get(Key.sound_sensitivity(sound)) for sound in self._sounds_in(_SOUND_SENSITIVITY)
-        }
-        return AlertSettings.from_dict({"enabled": enabled, "sensitivity": sensitivity})
-
-    def _sounds_in(self, group: str) -> list[str]:
-        self._store.beginGroup(group)
-        keys = self._store.childKeys()
-        self._store.endGroup()
-        return [key.replace("\u2215", "/") for key in keys]
 
     def alert_settings(self) -> AlertSettings:
         """Every per-sound choice stored (`Key.sound_alerts_on`, `Key.sound_sensitivity`), for the
