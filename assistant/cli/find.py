@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import threading
 import time
 from typing import Any
 
-from assistant.errors import AssistantError
+from assistant.cli.console import note, start_voice
 from assistant.session import Config, Overrides, Session
 from assistant.vision.finder import Finder, FinderSettings, FindEvent, clean_query, run_find
 
@@ -44,8 +43,6 @@ def register(subparsers: Any) -> None:
     find.set_defaults(handler=find_command)
 
 
-def _note(message: str) -> None:
-    print(f"assistant: {message}", file=sys.stderr, flush=True)
 
 
 def _print_event(event: FindEvent, as_json: bool) -> None:
@@ -61,7 +58,7 @@ def find_command(args: argparse.Namespace) -> int:
     query = clean_query(args.query)  # an empty query fails before anything opens
     if not args.camera.strip():
         raise FrameSourceError("No camera given. Use --camera 0 for the first camera, or a video file.")
-    source = open_frame_source(args.camera, on_status=_note)
+    source = open_frame_source(args.camera, on_status=note)
     source.open()  # a missing camera fails in a moment, not after the model has loaded
     session = Session(Config().overridden_by(Overrides(finder_model=args.model)))
     speech: Any = None
@@ -69,7 +66,7 @@ def find_command(args: argparse.Namespace) -> int:
         scorer = session.finder.get()
         prepared = scorer.prepare(query)
         if args.speak:
-            speech = _start_voice()
+            speech = start_voice("finds")
     except BaseException:
         source.close()
         raise
@@ -91,7 +88,7 @@ def find_command(args: argparse.Namespace) -> int:
         elif tone is not None and not finder.found:
             tone.update(event.level, event.t)
 
-    _note(f"looking for {query} in {source.description}; press Ctrl-C to stop")
+    note(f"looking for {query} in {source.description}; press Ctrl-C to stop")
     try:
         run_find(
             source,
@@ -103,7 +100,7 @@ def find_command(args: argparse.Namespace) -> int:
         )
     except KeyboardInterrupt:
         stop.set()
-        _note("find stopped")
+        note("find stopped")
     finally:
         source.close()
         if speech is not None:
@@ -112,13 +109,3 @@ def find_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _start_voice() -> Any:
-    from assistant import voice
-
-    controller = voice.SpeechController(voice.load_speaker)
-    try:
-        controller.start()
-    except AssistantError as error:
-        _note(f"warning: finds will not be spoken: {error}")
-        return None
-    return controller

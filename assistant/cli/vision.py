@@ -16,11 +16,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import threading
 import time
 from typing import Any
 
+from assistant.cli.console import note, start_voice
 from assistant.errors import AssistantError
 from assistant.session import NO_TEXT, Config, Overrides, Result, Session, result_json
 from assistant.vision.image import Frame
@@ -175,8 +175,6 @@ def _check_scene_model(name: str | None) -> None:
         )
 
 
-def _note(message: str) -> None:
-    print(f"assistant: {message}", file=sys.stderr, flush=True)
 
 
 def _input_frame(args: argparse.Namespace) -> Any:
@@ -229,7 +227,7 @@ class _Streamed:
             print(("" if not self.any else " ") + sentence, end="", flush=True)
         if self._speak:
             if self._speech is None:
-                self._speech = _start_narration_voice()
+                self._speech = start_voice("descriptions")
                 self._speak = self._speech is not None
             if self._speech is not None:
                 self._speech.say(sentence)
@@ -238,7 +236,7 @@ class _Streamed:
     def finish(self, result: Result) -> None:
         """End the streamed line, or print and say the whole result when it did not stream."""
         if result.notice:
-            _note(result.notice)
+            note(result.notice)
         if self.any and self._print:
             print(flush=True)
         if not result.spoken:
@@ -263,7 +261,7 @@ def _load_scene_model(session: Session) -> None:
     """Load the scene model now, or say once that the quick cues stand in for it."""
     _, reason = session.scene.load_or_fallback()
     if reason:
-        _note(reason)
+        note(reason)
 
 
 def _speak_blocking(text: str) -> None:
@@ -325,24 +323,13 @@ def read_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _start_narration_voice() -> Any:
-    """The speech controller for narration, or None (with a warning) when speech is unavailable."""
-    from assistant import voice
-
-    controller = voice.SpeechController(voice.load_speaker)
-    try:
-        controller.start()
-    except AssistantError as error:
-        _note(f"warning: descriptions will not be spoken: {error}")
-        return None
-    return controller
 
 
 def narrate_command(args: argparse.Namespace) -> int:
     from assistant.vision.frames import open_frame_source
     from assistant.vision.narrator import NarrationEvent, run_narration
 
-    source = open_frame_source(args.camera, on_status=_note)
+    source = open_frame_source(args.camera, on_status=note)
     # Open the camera before loading the model: a missing camera should fail in a moment, not after
     # seconds of model loading.
     source.open()
@@ -352,7 +339,7 @@ def narrate_command(args: argparse.Namespace) -> int:
     except BaseException:
         source.close()
         raise
-    speech = _start_narration_voice() if args.speak else None
+    speech = start_voice("descriptions") if args.speak else None
     stop = threading.Event()
     started = time.monotonic()
 
@@ -370,7 +357,7 @@ def narrate_command(args: argparse.Namespace) -> int:
     def describe_frame(frame: Frame) -> str:
         return session.narrate(frame).text
 
-    _note(f"narrating {source.description}; press Ctrl-C to stop")
+    note(f"narrating {source.description}; press Ctrl-C to stop")
     try:
         count = run_narration(
             source, describe_frame, on_description, stop, clock=lambda: time.monotonic() - started
@@ -379,12 +366,12 @@ def narrate_command(args: argparse.Namespace) -> int:
         stop.set()
         if speech is not None:
             speech.stop()
-        _note("narration stopped")
+        note("narration stopped")
         return 0
     finally:
         source.close()
         if speech is not None:
             speech.wait_until_idle(timeout=30.0)
             speech.close()
-    _note(f"{source.description} ended after {count} description{'s' if count != 1 else ''}")
+    note(f"{source.description} ended after {count} description{'s' if count != 1 else ''}")
     return 0
