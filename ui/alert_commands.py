@@ -18,6 +18,7 @@ from dataclasses import replace
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from assistant.audio.source import AudioSource
 from assistant.audio.sources import open_audio_source
 from assistant.audio.tap import AudioTap
 from assistant.desktop.notify import notify
@@ -35,6 +36,7 @@ from ui.caption_commands import CaptionCommands
 from ui.main_window import MainWindow
 from ui.output import Output
 from ui.settings import Settings
+from ui.sound_teaching import SoundTeacher
 from ui.workers import JobRunner, Streams, StreamWorker
 
 STREAM = "alerts"
@@ -87,6 +89,8 @@ class AlertCommands(QObject):
         # Desktop notifications go over D-Bus, which can stall for seconds: never on the GUI thread.
         self._notifier = JobRunner(self, max_threads=1)
         self.notifications_shown: list[int] = []  # the ids the notification service gave back
+        self.teacher = SoundTeacher(window, self._teaching_source, output.note)
+        self.teacher.taught.connect(self._on_sound_taught)
         captions.running_changed.connect(self._on_captions_running_changed)
 
     # -- commands -------------------------------------------------------------------------------------
@@ -140,6 +144,21 @@ class AlertCommands(QObject):
         if self.wanted:  # the detectors take the new settings when they start again
             self._restart()
 
+    def teach_sound(self) -> None:
+        """Record 1-5 examples of a sound (the captions' audio when they run, else the microphone) and
+        teach it under a name the user types."""
+        self.teacher.open()
+
+    def _teaching_source(self) -> AudioSource:
+        if self._captions.running:
+            return self._captions.share_audio()  # one capture: the captions keep the microphone
+        return open_audio_source(self._session.config.audio, realtime=True)
+
+    def _on_sound_taught(self, name: str) -> None:
+        self._output.status(f"taught the sound '{name}'", announce=False)
+        if self.wanted:  # the detectors load the taught sounds when they start again
+            self._restart()
+
     # -- running --------------------------------------------------------------------------------------
 
     def _start(self) -> None:
@@ -181,6 +200,7 @@ class AlertCommands(QObject):
         self.wanted = False
         self._restart_pending = False
         self._notifier.shutdown(0.5)
+        self.teacher.close()
 
     # -- showing an alert -----------------------------------------------------------------------------
 

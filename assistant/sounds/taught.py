@@ -27,6 +27,7 @@ import logging
 import os
 import re
 import shutil
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -35,8 +36,8 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from assistant.audio.source import SAMPLE_RATE, AudioArray
-from assistant.errors import AssistantError, AudioInputError
+from assistant.audio.source import SAMPLE_RATE, AudioArray, AudioSource
+from assistant.errors import AssistantError, AudioInputError, EndOfAudio
 from assistant.sounds.spectrum import (
     FRAMES_PER_SECOND,
     TONE_BINS,
@@ -354,15 +355,16 @@ class SoundLibrary:
         os.replace(staging, path)
         return path
 
-    def ensure_free(self, name: str) -> None:
-        """Refuse a name already taught, saying how to replace it."""
+    def ensure_free(self, name: str, how_to_replace: str | None = None) -> None:
+        """Refuse a name already taught, saying how to replace it (`how_to_replace`: the window's
+        way; the command line's by default)."""
         path = self._path(check_name(name))
         if (path / "sound.json").is_file():
             existing = self._existing_name(path)
-            raise TaughtSoundError(
-                f"A sound called '{existing}' is taught already. To replace it, teach it again with "
-                f'--replace, or first run `assistant sounds forget "{existing}"`.'
+            how = how_to_replace or (
+                f'teach it again with --replace, or first run `assistant sounds forget "{existing}"`'
             )
+            raise TaughtSoundError(f"A sound called '{existing}' is taught already. To replace it, {how}.")
 
     def _existing_name(self, path: Path) -> str:
         try:
@@ -380,6 +382,49 @@ class SoundLibrary:
         stored = self._existing_name(path)
         shutil.rmtree(path)
         return stored
+
+
+RECORD_SECONDS = 3.0
+"""How long one example recorded in the window lasts: a doorbell's ding-dong and its ring-out."""
+
+
+def record_example(
+    source: AudioSource,
+    seconds: float = RECORD_SECONDS,
+    stop: threading.Event | None = None,
+    patience: float = 3.0,
+) -> AudioArray:
+    """Record one example: `seconds` of audio from `source` (opened and closed here; a microphone, or
+    an `AudioTap` of the captions' capture). Blocks for about `seconds`: call it off the GUI thread.
+    A file that ends early gives what it had. Raises `TaughtSoundError` when `stop` is set, and
+    `AudioInputError` when no audio arrives for `patience` seconds beyond the recording's length."""
+    wanted = int(seconds * SAMPLE_RATE)
+    chunks: list[AudioArray] = []
+    have = 0
+    deadline = time.monotonic() + seconds + patience
+    source.open()
+    try:
+        while have < wanted:
+            if stop is not None and stop.is_set():
+                raise TaughtSoundError("The recording was stopped.")
+            if time.monotonic() > deadline:
+                raise AudioInputError(
+                    f"No sound came from {source.description} for {seconds + patience:.0f} s: check that "
+                    "the microphone is connected and not muted."
+                )
+            try:
+                chunk = source.read(timeout=0.1)
+            except EndOfAudio:
+                break
+            if len(chunk):
+                chunks.append(np.asarray(chunk, dtype=np.float32))
+                have += len(chunk)
+    finally:
+        source.close()
+    audio = np.concatenate(chunks)[:wanted] if chunks else np.zeros(0, np.float32)
+    if len(audio) < SAMPLE_RATE // 4:
+        raise TaughtSoundError(f"{source.description} gave no audio to record.")
+    return audio
 
 
 def load_examples(paths: Sequence[Path]) -> list[AudioArray]:
