@@ -9,7 +9,6 @@ import shutil
 import signal
 import sys
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -180,18 +179,18 @@ def _alert_tap(on_caption: Callable[[CaptionEvent], None], as_json: bool) -> Cal
     from assistant.sounds.alerts import build_alert_detectors
 
     detectors = build_alert_detectors(on_status=_note, background_classifier=False)
-    started = time.monotonic()
 
     def on_audio(chunk: AudioArray) -> None:
+        # The detectors stamp `t_emit` from the first sample they hear, the captions' own clock (not
+        # from before the speech model loaded).
         for event in detectors.process(chunk):
             if event.kind != "alert":
                 continue
-            stamped = event.stamped(time.monotonic() - started)
             if as_json:
-                print(json.dumps(stamped.to_json_dict()), flush=True)
+                print(json.dumps(event.to_json_dict()), flush=True)
             else:
                 name = event.sound[:1].upper() + event.sound[1:]
-                on_caption(CaptionEvent("final", f"[{name}]", event.at, event.at, stamped.t_emit))
+                on_caption(CaptionEvent("final", f"[{name}]", event.at, event.at, event.t_emit))
 
     return on_audio
 
