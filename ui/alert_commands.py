@@ -57,11 +57,8 @@ class AlertWorker(StreamWorker):
     def work(self, stop: threading.Event) -> None:
         detectors = build_alert_detectors(settings=self._settings, on_status=self.status.emit)
         source = self._tap if self._tap is not None else open_audio_source(self._source_spec, realtime=True)
-        started = time.monotonic()
-        AlertListener(
-            source, detectors, lambda event: self.alert.emit(event.stamped(time.monotonic() - started)),
-            self.status.emit,
-        ).run(stop)  # fmt: skip
+        # The events come stamped with seconds since the first sample the detectors heard.
+        AlertListener(source, detectors, self.alert.emit, self.status.emit).run(stop)
 
 
 class AlertCommands(QObject):
