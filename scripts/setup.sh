@@ -28,7 +28,9 @@ TEST_SYSTEM_PACKAGES=(speech-dispatcher at-spi2-core python3-pyatspi gir1.2-atsp
   # the model-server key tests run a private Secret Service on their own session bus
   gnome-keyring
   # the sound-alert tests read back desktop notifications from a real daemon on a private bus
-  dunst)
+  dunst
+  # the privacy test traces every connect of a whole window run at the system-call level
+  strace)
 
 say() { printf 'setup: %s\n' "$*" >&2; }
 
