@@ -19,6 +19,9 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # No test may reach a model hub.
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
+# No app started by a test times the speech models on its first run (ui/model_startup.py): seconds of CPU
+# and a status line the screen-reader tests do not expect; tests/test_speech_suggest.py turns it on.
+os.environ["ASSISTANT_MEASURE_SPEECH_MODELS"] = "0"
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 

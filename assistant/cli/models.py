@@ -1,4 +1,5 @@
-"""`assistant models ...`: list the models the app knows, show where one is, and download one on request."""
+"""`assistant models ...`: list the models the app knows, show where one is, download one on request, and
+suggest the speech model this computer keeps up with (measured here)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import argparse
 import sys
 
 from assistant import models
+from assistant.cli.options import thread_count
 from assistant.errors import AssistantError, ModelNotFoundError
 
 
@@ -22,6 +24,21 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     path.add_argument("--engine", choices=models.ENGINES, help="the runtime that will load it")
     path.add_argument("--deep", action="store_true", help="also check every byte where that is possible")
     path.set_defaults(handler=_path)
+
+    suggest = commands.add_parser(
+        "suggest",
+        help="measure how fast each installed speech model runs here and suggest one for live captions",
+    )
+    suggest.add_argument("--again", action="store_true", help="measure again, even models measured before")
+    suggest.add_argument(
+        "--threads", type=thread_count, default=2, help="CPU threads, as live captions use (default 2)"
+    )
+    suggest.add_argument(
+        "--language",
+        default="en",
+        help="the language you caption: any but en (auto too) suggests only multilingual models",
+    )
+    suggest.set_defaults(handler=_suggest)
 
     download = commands.add_parser("download", help="download a model (asks first unless --yes)")
     download.add_argument("name", metavar="NAME", help="a model name from `assistant models list`")
@@ -43,6 +60,9 @@ def _print_help(parser: argparse.ArgumentParser) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
+    from assistant.speech.suggest import load_speeds, speed_file
+
+    speeds = load_speeds(speed_file())
     rows = [("NAME", "ENGINE", "TASK", "SIZE", "LICENCE", "INSTALLED")]
     for status in models.list_models():
         spec = status.spec
@@ -52,10 +72,39 @@ def _list(args: argparse.Namespace) -> int:
             where = str(status.path)
         else:
             where = "not installed"
+        speed = speeds.get(spec.name) if spec.engine == "faster-whisper" else None
+        if speed is not None:
+            verdict = "keeps up with live captions" if speed.keeps_up else "too slow for live captions"
+            where += f" ({verdict} here: {speed.rtf:.2f} s per second of speech)"
         rows.append((spec.name, spec.engine, spec.task, f"{spec.size_mb} MB", spec.licence, where))
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]) - 1)]
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[-1])
+    if not speeds:
+        print(
+            "(`assistant models suggest` measures which speech model this computer keeps up with)",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def _suggest(args: argparse.Namespace) -> int:
+    from assistant.speech.suggest import KEEP_UP_RTF, installed_speech_models, suggest
+
+    names = installed_speech_models()
+    if not names:
+        raise AssistantError("No speech model is installed: see `assistant models list`.")
+    english = args.language == "en"
+    print(f"Measuring {', '.join(names)} where not measured before (seconds each)...", file=sys.stderr)
+    result = suggest(models=names, threads=args.threads, english=english, again=args.again)
+    for speed in result.speeds:
+        verdict = "keeps up" if speed.keeps_up else "too slow for live captions"
+        when = "now" if speed.model in result.measured_now else speed.measured_at
+        print(f"{speed.model:10} {speed.rtf:.3f} s per second of speech  {verdict}  (measured {when})")
+    print(f"(a model keeps up at {KEEP_UP_RTF:.2f} or less)")
+    print(result.message)
+    if result.model is not None:
+        print(f"Use it: assistant captions --model {result.model}")
     return 0
 
 
