@@ -155,3 +155,47 @@ def test_a_long_recording_is_cut_into_pieces_in_its_pauses() -> None:
     assert all(a[1] == b[0] for a, b in zip(pieces, pieces[1:], strict=False))  # nothing lost, nothing twice
     for _, cut in pieces[:-1]:
         assert np.abs(audio[cut - 800 : cut + 800]).max() == 0.0  # each cut in a pause, not in a word
+
+
+def test_pieces_cut_from_decoded_blocks_are_the_pieces_of_the_whole() -> None:
+    from assistant.speech.engines import long_pieces, stream_pieces
+
+    speech = load_audio_file(CLIP)
+    audio = np.concatenate([speech, np.zeros(2 * SAMPLE_RATE, np.float32)] * 12)
+    sizes = np.random.default_rng(3).integers(1, 20 * SAMPLE_RATE, 60)
+    blocks = np.split(audio, np.cumsum(sizes)[np.cumsum(sizes) < len(audio)])
+    streamed = [(round(start * SAMPLE_RATE), len(piece)) for start, piece in stream_pieces(blocks, 30.0)]
+    assert streamed == [(begin, end - begin) for begin, end in long_pieces(audio, piece_seconds=30.0)]
+
+
+_PEAK_SCRIPT = """
+import resource, sys
+from assistant.audio.sources import iter_audio_file, load_audio_file
+from assistant.speech.engines import stream_pieces
+if sys.argv[2] == "blocks":  # what `assistant transcribe` does
+    heard = sum(len(piece) for _, piece in stream_pieces(iter_audio_file(sys.argv[1])))
+else:
+    heard = len(load_audio_file(sys.argv[1]))
+print(heard, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+"""
+
+
+def test_a_long_recording_is_decoded_for_transcribing_a_block_at_a_time(tmp_path: Path) -> None:
+    """20 minutes (a compressed file: speech, then mostly silence): decoding it for `transcribe` holds a
+    five-minute piece, not the recording (1 h took 1.16 GB, 3 h 2.8 GB)."""
+    speech = load_audio_file(CLIP)
+    audio = np.zeros(20 * 60 * SAMPLE_RATE, np.float32)
+    audio[: len(speech)] = audio[-len(speech) :] = speech
+    path = tmp_path / "long.flac"
+    soundfile.write(path, audio, SAMPLE_RATE, subtype="PCM_16")
+    del audio
+    peaks = {}
+    for how in ("blocks", "whole"):
+        out = subprocess.run(
+            [sys.executable, "-c", _PEAK_SCRIPT, str(path), how], capture_output=True, text=True, timeout=120
+        )
+        assert out.returncode == 0, out.stderr
+        heard, peaks[how] = map(int, out.stdout.split())
+        assert heard == 20 * 60 * SAMPLE_RATE
+    # The whole recording is 77 MB of samples (more while it is joined); a piece is 19 MB.
+    assert peaks["blocks"] + 60 < peaks["whole"], peaks

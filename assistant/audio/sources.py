@@ -20,7 +20,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -543,13 +543,18 @@ def _ffmpeg_reason(error: BaseException) -> str:
     return text or type(error).__name__
 
 
-def _replace_non_finite(audio: AudioArray, name: str) -> None:
-    """Silence NaN and infinite samples (a float WAV from a broken program), and say so: the model
-    otherwise decodes garbage slowly and returns nothing, with no hint why."""
+def _silence_non_finite(audio: AudioArray) -> int:
+    """Silence NaN and infinite samples (a float WAV from a broken program) in place; how many there were.
+    Left in, the model decodes garbage slowly and returns nothing, with no hint why."""
     bad = ~np.isfinite(audio)
     count = int(np.count_nonzero(bad))
     if count:
         audio[bad] = 0.0
+    return count
+
+
+def _warn_non_finite(count: int, name: str) -> None:
+    if count:
         log.warning(
             "audio: %s has %d samples that are not numbers (NaN or infinite, %.1f s in all); "
             "they were replaced with silence",
@@ -559,11 +564,25 @@ def _replace_non_finite(audio: AudioArray, name: str) -> None:
         )
 
 
+DECODE_BLOCK_SECONDS = 30.0
+"""`iter_audio_file` hands audio over in blocks of about this length."""
+
+
 def _decode_file(path: Path | str, timeout: float = URL_TIMEOUT_S) -> AudioArray:
-    """Decode any audio format FFmpeg (via PyAV) reads into 16 kHz mono float32.
+    """Decode any audio format FFmpeg (via PyAV) reads into 16 kHz mono float32, whole."""
+    blocks = list(iter_audio_file(path, timeout=timeout))
+    return blocks[0] if len(blocks) == 1 else np.concatenate(blocks)
+
+
+def iter_audio_file(
+    path: Path | str, block_seconds: float = DECODE_BLOCK_SECONDS, timeout: float = URL_TIMEOUT_S
+) -> Iterator[AudioArray]:
+    """Decode any audio format FFmpeg (via PyAV) reads into 16 kHz mono float32 blocks of about
+    `block_seconds`, one at a time, so a recording of hours is never in memory whole.
 
     `path` may be a file, `-` (standard input) or a URL FFmpeg can fetch (http, https, ...); a URL's
-    server that stops sending for `timeout` seconds ends the decoding with a clear error."""
+    server that stops sending for `timeout` seconds ends the decoding with a clear error. Problems with
+    the input are raised (`AudioInputError`) before the first block, damage found later when it is met."""
     import av
 
     text = str(path)
@@ -582,7 +601,6 @@ def _decode_file(path: Path | str, timeout: float = URL_TIMEOUT_S) -> AudioArray
         if local.is_dir():
             raise AudioInputError(f"cannot read {text}: it is a folder, not an audio file")
         source = str(local)
-    path = text
     try:
         av.logging.set_level(None)  # FFmpeg's own `[tcp @ 0x...]` lines are not for the user
         container = av.open(source, **options)
@@ -594,17 +612,41 @@ def _decode_file(path: Path | str, timeout: float = URL_TIMEOUT_S) -> AudioArray
         reason = _ffmpeg_reason(error)
         detail = "" if reason.startswith("the file is damaged") else f" ({reason})"
         raise AudioInputError(f"cannot read {text}: not an audio file FFmpeg understands{detail}") from error
+    if not container.streams.audio:
+        container.close()
+        raise AudioInputError(f"cannot read {text}: the file has no audio track")
+    return _decoded_blocks(container, text, int(block_seconds * SAMPLE_RATE), timeout)
+
+
+def _decoded_blocks(container: Any, text: str, block: int, timeout: float) -> Iterator[AudioArray]:
+    import av
+
+    total = non_finite = 0
     try:
-        if not container.streams.audio:
-            raise AudioInputError(f"cannot read {path}: the file has no audio track")
         stream = container.streams.audio[0]
         # Resample with the file's own channel layout and average the channels ourselves: FFmpeg's
         # mono downmix adds channels at -3 dB, which pushes loud stereo (the JFK clip) past full scale.
         resampler = av.AudioResampler(format="fltp", rate=SAMPLE_RATE)
         pieces: list[AudioArray] = []
+        pending = 0
+
+        def take() -> AudioArray:
+            nonlocal pending, non_finite, total
+            audio = np.concatenate(pieces)
+            pieces.clear()
+            pending = 0
+            non_finite += _silence_non_finite(audio)
+            np.clip(audio, -1.0, 1.0, out=audio)  # the contract is [-1, 1]; resampling can ring past it
+            total += len(audio)
+            return audio
+
         try:
             for frame in container.decode(stream):
-                pieces.extend(_planar_to_mono(out) for out in resampler.resample(frame))
+                for out in resampler.resample(frame):
+                    pieces.append(_planar_to_mono(out))
+                    pending += len(pieces[-1])
+                if pending >= block:
+                    yield take()
             pieces.extend(_planar_to_mono(out) for out in resampler.resample(None))
         except (av.error.FFmpegError, OSError) as error:
             if _is_url(text) and _timed_out(error):
@@ -612,16 +654,15 @@ def _decode_file(path: Path | str, timeout: float = URL_TIMEOUT_S) -> AudioArray
                     f"cannot read {text}: the server stopped sending for {timeout:g} s"
                 ) from error
             raise AudioInputError(
-                f"cannot read {path}: the audio is corrupt ({_ffmpeg_reason(error)})"
+                f"cannot read {text}: the audio is corrupt ({_ffmpeg_reason(error)})"
             ) from error
+        if any(len(piece) for piece in pieces):
+            yield take()
     finally:
         container.close()
-    audio = np.concatenate(pieces) if pieces else _EMPTY
-    _replace_non_finite(audio, path)
-    np.clip(audio, -1.0, 1.0, out=audio)  # the contract is [-1, 1]; resampling can ring slightly past it
-    if len(audio) == 0:
-        raise AudioInputError(f"cannot read {path}: it contains no audio samples")
-    return audio
+    _warn_non_finite(non_finite, text)
+    if total == 0:
+        raise AudioInputError(f"cannot read {text}: it contains no audio samples")
 
 
 class FileSource:
@@ -735,5 +776,5 @@ def open_audio_source(spec: str, realtime: bool = False) -> AudioSource:
 
 def load_audio_file(path: str | os.PathLike[str]) -> AudioArray:
     """Decode a whole audio (or video) file, `-` (standard input) or a URL to 16 kHz mono float32;
-    `AudioInputError` if it can't be."""
+    `AudioInputError` if it can't be. For recordings of hours, `iter_audio_file` gives it block by block."""
     return _decode_file(path if isinstance(path, str) else Path(path))

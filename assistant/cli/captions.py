@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from assistant.cli.options import add_recognition_options
-from assistant.errors import AssistantError
+from assistant.errors import AssistantError, AudioInputError
 from assistant.speech.caption_lines import CaptionLines
 from assistant.speech.types import CaptionEvent
 
@@ -246,22 +246,28 @@ def _transcribe_on_server(args: argparse.Namespace, audio: Any) -> list[Any] | N
 
 
 def run_transcribe(args: argparse.Namespace) -> int:
-    from assistant.audio.sources import load_audio_file
+    from assistant.audio.sources import iter_audio_file, load_audio_file
     from assistant.speech.engines import RecognizerOptions, load_recognizer
     from assistant.speech.transcripts import TranscriptSegment, check_writable, write_transcript
 
     if args.output:
         check_writable(args.output)  # a bad name or folder is said before the slow work, not after
-    audio = load_audio_file(args.file)  # a str: Path() would turn http:// into http:/
-    from_server = _transcribe_on_server(args, audio) if args.server else None
-    if from_server is not None:
-        if not args.output:
-            for segment_text in from_server:
-                print(segment_text.text, flush=True)
+    audio: Any
+    if args.server:
+        audio = load_audio_file(args.file)  # a str: Path() would turn http:// into http:/
+        from_server = _transcribe_on_server(args, audio)
+        if from_server is not None:
+            if not args.output:
+                for segment_text in from_server:
+                    print(segment_text.text, flush=True)
+                return 0
+            write_transcript(from_server, Path(args.output))
+            print(f"assistant: wrote {len(from_server)} segments to {args.output}", file=sys.stderr)
             return 0
-        write_transcript(from_server, Path(args.output))
-        print(f"assistant: wrote {len(from_server)} segments to {args.output}", file=sys.stderr)
-        return 0
+    else:
+        # Decoded block by block as it is transcribed: hours of audio are never in memory whole.
+        # Opening it here says a missing or unreadable file before the model loads.
+        audio = iter_audio_file(args.file)
     recognizer = load_recognizer(
         args.engine,
         args.model,
@@ -274,21 +280,34 @@ def run_transcribe(args: argparse.Namespace) -> int:
     )
     segments = []
     heard = 0
-    for segment in recognizer.transcribe_long(audio):
-        heard += 1
-        if args.output:
-            segments.append(TranscriptSegment(segment.start, segment.end, segment.text))
-        else:
-            print(segment.text, flush=True)
+    try:
+        for segment in recognizer.transcribe_long(audio):
+            heard += 1
+            if args.output:
+                segments.append(TranscriptSegment(segment.start, segment.end, segment.text))
+            else:
+                print(segment.text, flush=True)
+    except AudioInputError as error:
+        if not (args.output and segments):
+            raise
+        # Damage met part way through: what was heard before it is kept.
+        _write_transcript_or_print(segments, args.output)
+        raise AudioInputError(f"{error}; the transcript up to {segments[-1].end:.0f} s is saved") from None
     if not heard:
         print(f"assistant: no speech found in {args.file}", file=sys.stderr)
     if args.output:
-        try:
-            write_transcript(segments, Path(args.output))
-        except AssistantError as error:
-            # The work is not lost: the text goes to the terminal instead, and the error is said.
-            for segment_written in segments:
-                print(segment_written.text, flush=True)
-            raise AssistantError(f"{error} The transcript is printed above instead.") from None
+        _write_transcript_or_print(segments, args.output)
         print(f"assistant: wrote {len(segments)} segments to {args.output}", file=sys.stderr)
     return 0
+
+
+def _write_transcript_or_print(segments: list[Any], output: str) -> None:
+    from assistant.speech.transcripts import write_transcript
+
+    try:
+        write_transcript(segments, Path(output))
+    except AssistantError as error:
+        # The work is not lost: the text goes to the terminal instead, and the error is said.
+        for segment_written in segments:
+            print(segment_written.text, flush=True)
+        raise AssistantError(f"{error} The transcript is printed above instead.") from None

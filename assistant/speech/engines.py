@@ -19,7 +19,7 @@ import logging
 import math
 import re
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -82,20 +82,57 @@ LONG_PIECE_SECONDS = 300.0
 each end: faster-whisper's spectrogram of a whole hour took over a gigabyte."""
 
 
+_CUT_SEARCH = 20 * SAMPLE_RATE
+"""A piece's end is looked for in the last this many samples before its nominal length."""
+
+
+def _quiet_cut(audio: AudioArray, size: int) -> int:
+    """Where to end a piece of nominal length `size` at the start of `audio`: the middle of the quietest
+    tenth of a second in the last 20 s before `size`."""
+    frame = SAMPLE_RATE // 10
+    window = audio[size - _CUT_SEARCH : size]
+    energy = np.square(window[: len(window) // frame * frame]).reshape(-1, frame).mean(axis=1)
+    return size - _CUT_SEARCH + int(np.argmin(energy)) * frame + frame // 2
+
+
 def long_pieces(audio: AudioArray, piece_seconds: float = LONG_PIECE_SECONDS) -> list[tuple[int, int]]:
     """(start, end) sample ranges covering `audio`, each about `piece_seconds` long, each cut at the
     quietest tenth of a second in the last 20 s before its nominal end, so no word is cut in two."""
-    size, frame, search = int(piece_seconds * SAMPLE_RATE), SAMPLE_RATE // 10, 20 * SAMPLE_RATE
+    size = int(piece_seconds * SAMPLE_RATE)
     pieces: list[tuple[int, int]] = []
     begin = 0
-    while len(audio) - begin > size + search:
-        window = audio[begin + size - search : begin + size]
-        energy = np.square(window[: len(window) // frame * frame]).reshape(-1, frame).mean(axis=1)
-        cut = begin + size - search + int(np.argmin(energy)) * frame + frame // 2
+    while len(audio) - begin > size + _CUT_SEARCH:
+        cut = begin + _quiet_cut(audio[begin:], size)
         pieces.append((begin, cut))
         begin = cut
     pieces.append((begin, len(audio)))
     return pieces
+
+
+def stream_pieces(
+    blocks: Iterable[AudioArray], piece_seconds: float = LONG_PIECE_SECONDS
+) -> Iterator[tuple[float, AudioArray]]:
+    """The pieces `long_pieces` would cut, with their start in seconds, from audio that arrives in
+    blocks (a file being decoded): at most a piece and a block are held at a time, so a recording of
+    hours is transcribed in the memory of five minutes."""
+    size = int(piece_seconds * SAMPLE_RATE)
+    held: list[AudioArray] = []
+    count = begin = 0
+    for block in blocks:
+        held.append(block)
+        count += len(block)
+        while count > size + _CUT_SEARCH:
+            audio = np.concatenate(held)
+            cut = _quiet_cut(audio, size)
+            yield begin / SAMPLE_RATE, audio[:cut]
+            held, count, begin = [audio[cut:].copy()], len(audio) - cut, begin + cut
+            del audio
+    if count:
+        yield begin / SAMPLE_RATE, np.concatenate(held)
+
+
+def _as_blocks(audio: AudioArray | Iterable[AudioArray]) -> Iterable[AudioArray]:
+    return [audio] if isinstance(audio, np.ndarray) else audio
 
 
 class DamagedModelError(AssistantError):
@@ -169,15 +206,20 @@ class SpeechRecognizer(Protocol):
     name: str
     options: RecognizerOptions
 
-    def transcribe_window(self, audio: AudioArray, *, prompt: str = "", prefix: str = "") -> Transcription:
+    def transcribe_window(
+        self, audio: AudioArray, *, prompt: str = "", prefix: str = "", beam_size: int | None = None
+    ) -> Transcription:
         """Decode a short window (at most 30 s) for streaming: text plus word times.
 
         `prompt` is earlier text that conditions the model; `prefix` is text the window is known to
-        start with (already committed captions), which the model continues from."""
+        start with (already committed captions), which the model continues from. `beam_size`, when
+        given, replaces the options' for this decode (the streaming transcriber's last decode of an
+        utterance searches wider than its interim ones)."""
         ...
 
-    def transcribe_long(self, audio: AudioArray) -> Iterator[Segment]:
-        """Transcribe a whole recording offline with the engine's own long-form algorithm."""
+    def transcribe_long(self, audio: AudioArray | Iterable[AudioArray]) -> Iterator[Segment]:
+        """Transcribe a whole recording offline with the engine's own long-form algorithm, five minutes
+        at a time: `audio` is the recording, or its blocks as they are decoded (`iter_audio_file`)."""
         ...
 
 
@@ -253,7 +295,9 @@ class FasterWhisperRecognizer:
         log.info("speech: detected language %s", language)
         return language
 
-    def transcribe_window(self, audio: AudioArray, *, prompt: str = "", prefix: str = "") -> Transcription:
+    def transcribe_window(
+        self, audio: AudioArray, *, prompt: str = "", prefix: str = "", beam_size: int | None = None
+    ) -> Transcription:
         import ctranslate2
 
         if len(audio) < SAMPLE_RATE // 10:
@@ -280,7 +324,7 @@ class FasterWhisperRecognizer:
             result = self._model.model.generate(
                 encoder_output,
                 [sequence],
-                beam_size=self.options.beam_size,
+                beam_size=beam_size or self.options.beam_size,
                 max_length=max_length,
                 return_scores=True,
                 return_no_speech_prob=True,
@@ -361,9 +405,17 @@ class FasterWhisperRecognizer:
                 prefix_words = len(words)
         return words, prefix_words
 
-    def transcribe_long(self, audio: AudioArray) -> Iterator[Segment]:
-        # A damaged model makes faster-whisper retry each window at every temperature, for minutes:
-        # one short greedy decode of the opening finds it first.
+    def transcribe_long(self, audio: AudioArray | Iterable[AudioArray]) -> Iterator[Segment]:
+        first = True
+        for offset, piece in stream_pieces(_as_blocks(audio)):
+            if first:
+                self._probe_opening(piece)
+                first = False
+            yield from self._transcribe_piece(piece, offset)
+
+    def _probe_opening(self, audio: AudioArray) -> None:
+        """A damaged model makes faster-whisper retry each window at every temperature, for minutes:
+        one short greedy decode of the opening finds it first (`DamagedModelError`)."""
         for start in range(0, min(len(audio), 60 * SAMPLE_RATE), 10 * SAMPLE_RATE):
             opening = audio[start : start + 10 * SAMPLE_RATE]
             if len(opening) >= SAMPLE_RATE and float(np.sqrt(np.mean(opening**2))) > 0.01:
@@ -371,8 +423,6 @@ class FasterWhisperRecognizer:
                     if self.transcribe_window(opening).text:
                         break
                 break
-        for begin, end in long_pieces(audio):
-            yield from self._transcribe_piece(audio[begin:end], begin / SAMPLE_RATE)
 
     def _transcribe_piece(self, audio: AudioArray, offset: float) -> Iterator[Segment]:
         with self._lock:
@@ -419,15 +469,18 @@ class OpenAIWhisperRecognizer:
         self.name = name
         self._lock = threading.Lock()
 
-    def _decode_kwargs(self) -> dict[str, Any]:
+    def _decode_kwargs(self, beam_size: int | None = None) -> dict[str, Any]:
+        beam = beam_size or self.options.beam_size
         return {
             "language": self.options.language,
             "task": "translate" if self.options.translate else "transcribe",
             "fp16": False,
-            "beam_size": self.options.beam_size if self.options.beam_size > 1 else None,
+            "beam_size": beam if beam > 1 else None,
         }
 
-    def transcribe_window(self, audio: AudioArray, *, prompt: str = "", prefix: str = "") -> Transcription:
+    def transcribe_window(
+        self, audio: AudioArray, *, prompt: str = "", prefix: str = "", beam_size: int | None = None
+    ) -> Transcription:
         import whisper
 
         if len(audio) < SAMPLE_RATE // 10:
@@ -443,7 +496,7 @@ class OpenAIWhisperRecognizer:
                 condition_on_previous_text=False,
                 temperature=0.0,
                 verbose=None,
-                **self._decode_kwargs(),
+                **self._decode_kwargs(beam_size),
             )
         words: list[Word] = []
         no_speech = 0.0
@@ -467,25 +520,36 @@ class OpenAIWhisperRecognizer:
             language=str(result.get("language") or self.options.language),
         )
 
-    def transcribe_long(self, audio: AudioArray) -> Iterator[Segment]:
+    def transcribe_long(self, audio: AudioArray | Iterable[AudioArray]) -> Iterator[Segment]:
         import whisper
 
-        with self._lock:
-            result = whisper.transcribe(
-                self._model,
-                audio,
-                initial_prompt=self.options.vocabulary or None,
-                word_timestamps=True,
-                condition_on_previous_text=False,
-                verbose=None,
-                **{**self._decode_kwargs(), "beam_size": 5},
-            )
-        for segment in result["segments"]:
-            words = tuple(
-                Word(_clean_word(w["word"]), float(w["start"]), float(w["end"]), float(w["probability"]))
-                for w in segment.get("words", [])
-            )
-            yield Segment(float(segment["start"]), float(segment["end"]), str(segment["text"]).strip(), words)
+        for offset, piece in stream_pieces(_as_blocks(audio)):
+            with self._lock:
+                result = whisper.transcribe(
+                    self._model,
+                    piece,
+                    initial_prompt=self.options.vocabulary or None,
+                    word_timestamps=True,
+                    condition_on_previous_text=False,
+                    verbose=None,
+                    **{**self._decode_kwargs(), "beam_size": 5},
+                )
+            for segment in result["segments"]:
+                words = tuple(
+                    Word(
+                        _clean_word(w["word"]),
+                        offset + float(w["start"]),
+                        offset + float(w["end"]),
+                        float(w["probability"]),
+                    )
+                    for w in segment.get("words", [])
+                )
+                yield Segment(
+                    offset + float(segment["start"]),
+                    offset + float(segment["end"]),
+                    str(segment["text"]).strip(),
+                    words,
+                )
 
 
 ENGINES = ("faster-whisper", "openai-whisper")
