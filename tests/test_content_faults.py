@@ -111,13 +111,33 @@ def _finals(audio: np.ndarray) -> list[str]:
 
 
 def test_loud_pink_noise_and_fractions_of_a_word_give_no_captions() -> None:
-    assert _finals(_pink_noise(30.0, 0.3, seed=1)) == []
+    assert _finals(_pink_noise(60.0, 0.3, seed=1)) == []  # was "I'm..." three times a minute
     speech = load_audio_file(CLIP)
     # A tenth of a second anywhere in the speech, and the half second (a breath between words) that
     # tiny.en heard as "Uh...".
     for start, seconds in [(0.0, 0.1), (2.0, 0.1), (4.5, 0.1), (7.0, 0.1), (4.5, 0.5)]:
         clip = speech[int(start * SAMPLE_RATE) : int((start + seconds) * SAMPLE_RATE)]
         assert _finals(clip) == [], (start, seconds)
+
+
+@pytest.mark.parametrize("what", ["60 s of loud pink noise", "0.1 s of a word"])
+def test_transcribe_invents_no_text_from_noise_or_a_tenth_of_a_second(tmp_path: Path, what: str) -> None:
+    """The issue's cases through `assistant transcribe` (the whole-file path: beam 5, faster-whisper's
+    own VAD): pink noise gave "I'm...", a tenth of a second "Thank you."."""
+    path = tmp_path / "input.flac"
+    if what.startswith("60 s"):
+        soundfile.write(path, _pink_noise(60.0, 0.3, seed=2), SAMPLE_RATE, subtype="PCM_16")
+    else:
+        soundfile.write(path, load_audio_file(CLIP)[2 * SAMPLE_RATE : int(2.1 * SAMPLE_RATE)], SAMPLE_RATE)
+    result = subprocess.run(
+        [*ASSISTANT, "transcribe", "--model", "tiny.en", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == ""
+    assert "no speech found" in result.stderr
 
 
 def test_a_recording_without_speech_says_so(tmp_path: Path) -> None:
