@@ -8,6 +8,7 @@ through a word error rate with a margin (measured here: 7.5 % on the three sente
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +19,7 @@ from assistant.audio.sources import load_audio_file
 from assistant.speech.engines import SpeechRecognizer, Transcription, load_recognizer
 from assistant.speech.evaluation import SpeechClip, Stream, build_stream, normalise_text, word_error_rate
 from assistant.speech.live import build_transcriber
-from assistant.speech.streaming import StreamingTranscriber
+from assistant.speech.streaming import StreamingSettings, StreamingTranscriber
 from assistant.speech.types import CaptionEvent, Word
 from tests.helpers.speech import caption_wer, espeak_wav, feed, final_text, silence
 
@@ -185,9 +186,13 @@ class LoopsWhenForced:
     def __getattr__(self, name: str) -> object:
         return getattr(self._recognizer, name)
 
-    def transcribe_window(self, audio: np.ndarray, prompt: str = "", prefix: str = "") -> Transcription:
+    def transcribe_window(
+        self, audio: np.ndarray, prompt: str = "", prefix: str = "", beam_size: int | None = None
+    ) -> Transcription:
         if not prefix:
-            return self._recognizer.transcribe_window(audio, prompt=prompt, prefix=prefix)
+            return self._recognizer.transcribe_window(
+                audio, prompt=prompt, prefix=prefix, beam_size=beam_size
+            )
         self.loops += 1
         loop = ", and a bit of a bit of a bit of a bit of a good taste."
         seconds = len(audio) / 16000
@@ -207,3 +212,64 @@ def test_a_continuation_that_goes_off_the_rails_does_not_lose_the_rest_of_the_ut
     assert "bit of" not in normalise_text(final_text(events))
     # The words committed before the fault stay; every word after them is still heard.
     assert caption_wer(speech, events) <= MAX_WER, final_text(events)
+
+
+class UnsureOf:
+    """The real recognizer, except that it reports one word with a low probability: which words tiny.en
+    is unsure of depends on the CPU's kernels, so the doubt is injected to make the policy testable."""
+
+    def __init__(self, recognizer: SpeechRecognizer, word: str) -> None:
+        self._recognizer = recognizer
+        self._word = word
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._recognizer, name)
+
+    def transcribe_window(
+        self, audio: np.ndarray, prompt: str = "", prefix: str = "", beam_size: int | None = None
+    ) -> Transcription:
+        result = self._recognizer.transcribe_window(audio, prompt=prompt, prefix=prefix, beam_size=beam_size)
+        words = tuple(
+            dataclasses.replace(w, probability=0.2) if normalise_text(w.text) == self._word else w
+            for w in result.words
+        )
+        return dataclasses.replace(result, words=words)
+
+
+def feed_noting_position(
+    transcriber: StreamingTranscriber, audio: np.ndarray
+) -> list[tuple[float, CaptionEvent]]:
+    """`feed`, with the stream position (seconds of audio fed) at which each event came."""
+    events = []
+    for offset in range(0, len(audio), 1600):
+        transcriber.insert_audio(audio[offset : offset + 1600])
+        events += [(transcriber.stream_seconds, e) for e in transcriber.process()]
+    return events
+
+
+def test_an_unsure_word_stays_partial_until_the_pause_and_is_marked_unsure(
+    recognizer: SpeechRecognizer, speech: Stream
+) -> None:
+    settings = StreamingSettings(unsure_wait=30.0)  # the pause, not the time since the word, settles it
+    transcriber = build_transcriber(UnsureOf(recognizer, "library"), settings)  # type: ignore[arg-type]
+    events = feed_noting_position(transcriber, speech.audio)
+    first_end = speech.spans[0][1]
+    finals = [(at, e) for at, e in events if e.kind == "final" and "library" in e.text.lower()]
+    assert finals, [e.text for _, e in events]
+    at, final = finals[0]
+    assert at >= first_end  # committed only once the speaker paused after the sentence
+    assert "library" in [final.text[a:b].lower() for a, b in final.unsure]  # (and what tiny.en doubted)
+    # words before it could agree earlier, and everything is still heard
+    assert caption_wer(speech, [e for _, e in events]) <= MAX_WER
+
+
+def test_decodes_of_under_a_second_of_speech_do_not_commit_words(
+    transcriber: StreamingTranscriber, speech: Stream
+) -> None:
+    # Decodes at 0.5 s and 1.1 s of speech would agree on a word the model heard with little context
+    # ("The library opens," then forced to continue as "I did the morning"); the first words can be
+    # agreed on no sooner than the decode after the first one of at least a second.
+    events = feed_noting_position(transcriber, speech.audio)
+    for start, end in speech.spans:
+        firsts = [at for at, e in events if e.kind == "final" and e.text and start - 0.3 <= e.start < end]
+        assert firsts and firsts[0] >= start + 1.5, (start, firsts[:1])

@@ -1,8 +1,9 @@
-"""The commit policy's pure parts: local agreement and dropping text Whisper makes up after speech."""
+"""The commit policy's pure parts: local agreement, dropping text Whisper makes up after speech, and the
+unsure words of a caption."""
 
 from __future__ import annotations
 
-from assistant.speech.streaming import StreamingTranscriber, _without_hallucinated_tail
+from assistant.speech.streaming import StreamingTranscriber, _without_hallucinated_tail, caption_text
 from assistant.speech.types import Word
 
 
@@ -35,3 +36,16 @@ def test_a_repeat_of_what_was_just_committed_is_dropped() -> None:
 def test_ordinary_speech_and_short_repetitions_are_kept() -> None:
     speech = words("no no no I said the blue one not the red one")
     assert _without_hallucinated_tail(speech, words("which one")) == speech
+
+
+def test_caption_text_spans_the_words_under_the_probability_floor() -> None:
+    heard = [
+        Word(" Take", 0.0, 0.3, 0.97),
+        Word(" two", 0.3, 0.6, 0.31),
+        Word(" tablets", 0.6, 1.0, 0.88),
+        Word(".", 1.0, 1.0, 0.12),  # a lone full stop is not worth underlining
+    ]
+    text, unsure = caption_text(heard, unsure_below=0.5)
+    assert text == "Take two tablets."
+    assert [text[a:b] for a, b in unsure] == ["two"]
+    assert caption_text(heard, unsure_below=0.0) == ("Take two tablets.", ())

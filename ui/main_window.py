@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from assistant.speech.caption_lines import CaptionLines, starts_with_punctuation
-from assistant.speech.types import CaptionEvent
+from assistant.speech.types import CaptionEvent, CharSpan
 from ui.appearance import softened
 
 # Focus must always be visible, in every theme: a thick outline in the theme's highlight colour.
@@ -200,19 +200,23 @@ class MainWindow(QMainWindow):
             cursor.removeSelectedText()
             self._partial_from = None
         cursor.movePosition(QTextCursor.MoveOperation.End)
+        line, unsure = self.captions.last_line, self.captions.last_unsure
         if self.captions.started != started:
             if started:
                 cursor.insertBlock()
-            cursor.insertText(self.captions.last_line, self._final_format())
-        elif self.captions.last_line != last:
-            cursor.insertText(self.captions.last_line[len(last) :], self._final_format())
+            _insert_marked(cursor, line, unsure, self._final_format())
+        elif line != last:
+            added = tuple((start - len(last), end - len(last)) for start, end in unsure if start >= len(last))
+            _insert_marked(cursor, line[len(last) :], added, self._final_format())
         if self.captions.partial:
             self._partial_from = cursor.position()
             if not self.captions.partial_joins and self.captions.lines:
                 cursor.insertBlock()
             elif self.captions.lines and not starts_with_punctuation(self.captions.partial):
                 cursor.insertText(" ", self._final_format())
-            cursor.insertText(self.captions.partial, self._partial_format())
+            _insert_marked(
+                cursor, self.captions.partial, self.captions.partial_unsure, self._partial_format()
+            )
         cursor.endEditBlock()
         if following:
             bar.setValue(bar.maximum())
@@ -278,3 +282,20 @@ def _heading(text: str, buddy: QWidget) -> QLabel:
     label.setFont(font)
     label.setBuddy(buddy)
     return label
+
+
+def _insert_marked(
+    cursor: QTextCursor, text: str, unsure: tuple[CharSpan, ...], base: QTextCharFormat
+) -> None:
+    """Insert `text` in `base`, its unsure spans with a wavy underline as well (a spell checker's mark
+    for "may be wrong", seen without telling colours apart)."""
+    marked = QTextCharFormat(base)
+    marked.setUnderlineStyle(QTextCharFormat.UnderlineStyle.WaveUnderline)
+    at = 0
+    for start, end in sorted(unsure):
+        if start < at:
+            continue
+        cursor.insertText(text[at:start], base)
+        cursor.insertText(text[start:end], marked)
+        at = end
+    cursor.insertText(text[at:], base)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from assistant.speech.types import CaptionEvent
+from assistant.speech.types import CaptionEvent, CharSpan
 
 PAUSE_SECONDS = 1.0
 """A sentence followed by at least this much silence starts a new line."""
@@ -51,11 +51,14 @@ class CaptionLines:
 
     A partial replaces the previous partial, and a final replaces the partial (the contract of
     `CaptionEvent`). `apply` returns the lines that were closed by this event, so a terminal can print
-    each line once, when it is complete."""
+    each line once, when it is complete. The words the recogniser was unsure of are kept beside the
+    text, as character spans of each line (`unsure`, parallel to `lines`) and of the partial."""
 
     def __init__(self, keep: int = 500) -> None:
         self.lines: list[str] = []
+        self.unsure: list[tuple[CharSpan, ...]] = []
         self.partial = ""
+        self.partial_unsure: tuple[CharSpan, ...] = ()
         self.partial_joins = False
         """Whether the partial text continues the last line (rather than starting a new one)."""
         self.started = 0
@@ -67,25 +70,35 @@ class CaptionLines:
     def last_line(self) -> str:
         return self.lines[-1] if self.lines else ""
 
+    @property
+    def last_unsure(self) -> tuple[CharSpan, ...]:
+        return self.unsure[-1] if self.unsure else ()
+
     def apply(self, event: CaptionEvent) -> list[str]:
         text = event.text.strip()
+        unsure = _shifted(event.unsure, -(len(event.text) - len(event.text.lstrip())))
         if event.kind == "partial":
             self.partial = text
+            self.partial_unsure = unsure
             self.partial_joins = self._continues_line(text, event.start)
             return []
         self.partial = ""
+        self.partial_unsure = ()
         self.partial_joins = False
         if not text:
             return []
         closed: list[str] = []
         if self.lines and self._continues_line(text, event.start):
             self.lines[-1] = join_text(self.lines[-1], text)
+            self.unsure[-1] += _shifted(unsure, len(self.lines[-1]) - len(text))
         else:
             if self.lines:
                 closed.append(self.lines[-1])
             self.lines.append(text)
+            self.unsure.append(unsure)
             self.started += 1
             del self.lines[: -self._keep]
+            del self.unsure[: -self._keep]
         self._last_end = event.end
         return closed
 
@@ -100,6 +113,10 @@ class CaptionLines:
         if len(line) >= MAX_LINE_CHARS:
             return False
         return not (ends_sentence(line) and start - self._last_end >= PAUSE_SECONDS)
+
+
+def _shifted(spans: tuple[CharSpan, ...], by: int) -> tuple[CharSpan, ...]:
+    return tuple((max(0, start + by), end + by) for start, end in spans if end + by > 0)
 
 
 SPOKEN_MIN_WORDS = 4

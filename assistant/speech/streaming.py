@@ -12,9 +12,16 @@ How captions are committed:
   partial caption.
 - Local agreement (whisper_streaming's policy, LocalAgreement-2): words on which two consecutive
   decodes agree are committed as final. Committed words are then forced as the prefix of the next
-  decode, so the model continues from them instead of re-deciding them.
+  decode, so the model continues from them instead of re-deciding them. Two guards keep a wrong word
+  from being committed early, where the forced prefix would then lead the rest of the utterance astray
+  ("The library opens," continued as "I did the morning"): decodes of less than `agreement_after`
+  seconds of speech do not count towards agreement (the model has too little context to be right), and
+  agreement stops at a word the model gave less than `unsure_probability`, which stays partial until
+  the pause (or until `unsure_wait` seconds of speech after it agree on it too).
 - When the speaker pauses (VAD silence for `VadSettings.min_silence`), the utterance is decoded once
-  more and everything is committed at once: this is what makes the end of a sentence final quickly.
+  more, with a beam search (`final_beam_size`) over the words not yet committed, and everything is
+  committed at once: this is what makes the end of a sentence final quickly. Words still under
+  `unsure_probability` then are marked unsure in the caption event, to be shown distinctly.
 - The audio buffer is trimmed after a committed sentence end, and force-committed when an utterance
   runs past `max_utterance` seconds, so memory and decode cost stay bounded.
 - If decoding falls behind real time (the caller hands over several seconds at once), partial decodes
@@ -28,7 +35,7 @@ import logging
 import re
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -37,7 +44,7 @@ from assistant.audio.source import SAMPLE_RATE, AudioArray
 from assistant.audio.vad import FRAME_SECONDS, StreamingVad
 from assistant.speech.caption_lines import ends_sentence
 from assistant.speech.engines import SpeechRecognizer, Transcription, words_text
-from assistant.speech.types import CaptionEvent, Word
+from assistant.speech.types import CaptionEvent, CaptionKind, CharSpan, Word
 
 log = logging.getLogger("assistant.speech.streaming")
 
@@ -78,6 +85,10 @@ class StreamingSettings:
     prompt_characters: int = 150  # earlier committed text given to the model as context
     hold_back_seconds: float = 0.25  # an agreed word ending this close to the buffer end may be cut
     max_lag: float = 2.0  # skip partial decodes when this far behind real time
+    agreement_after: float = 1.0  # seconds of speech a decode must cover to count towards agreement
+    unsure_probability: float = 0.5  # a word under this is committed only at the pause, and is unsure
+    unsure_wait: float = 1.5  # ... or once this much speech after it has been heard and still agrees
+    final_beam_size: int = 5  # beam width of the decode at the pause (interim decodes are greedy)
 
 
 def normalise_word(text: str) -> str:
@@ -119,6 +130,22 @@ def _without_hallucinated_tail(words: list[Word], committed: list[Word]) -> list
                 keep -= 1 if norm else 0
             return kept
     return words
+
+
+def caption_text(words: Sequence[Word], unsure_below: float) -> tuple[str, tuple[CharSpan, ...]]:
+    """The caption text of `words`, and the character spans in it of the words whose probability is
+    under `unsure_below` (a lone punctuation mark is not marked: an underlined full stop says nothing)."""
+    joined = "".join(w.text for w in words)
+    text = joined.strip()
+    lead = len(joined) - len(joined.lstrip())
+    spans: list[CharSpan] = []
+    at = -lead
+    for word in words:
+        begin = at + len(word.text) - len(word.text.lstrip())
+        at += len(word.text)
+        if word.probability < unsure_below and any(c.isalnum() for c in word.text):
+            spans.append((max(0, begin), min(len(text), at)))
+    return text, tuple(spans)
 
 
 def _in_stream_time(words: list[Word], utterance: _Utterance) -> list[Word]:
@@ -270,7 +297,9 @@ class StreamingTranscriber:
         interval = max(self.settings.decode_interval, self._decode_cost / self.settings.cpu_budget)
         return now - utterance.decoded_until >= interval
 
-    def _decode(self, utterance: _Utterance, until: float, forced_prefix: bool = True) -> Transcription:
+    def _decode(
+        self, utterance: _Utterance, until: float, forced_prefix: bool = True, beam_size: int | None = None
+    ) -> Transcription:
         end_sample = max(0, int((until - utterance.start) * SAMPLE_RATE))
         window = utterance.audio[:end_sample]
         cpu_before = self._cpu_clock()
@@ -279,6 +308,7 @@ class StreamingTranscriber:
             window,
             prompt=self._context[-self.settings.prompt_characters :],
             prefix=words_text(utterance.committed) if forced_prefix else "",
+            beam_size=beam_size,
         )
         self._decode_cost = self._cpu_clock() - cpu_before
         self.decode_seconds_total += self._clock() - wall_before
@@ -300,12 +330,16 @@ class StreamingTranscriber:
         ending in "and", looped ", and a bit of a bit of a good taste" (or gave nothing) where seven
         seconds of speech followed. Committing that would show made-up text and lose the real words.
         Then, as Whisper itself falls back when a decode's mean log-probability is under -1, the
-        utterance is decoded afresh without the prefix, and the words after the committed ones kept."""
-        result = self._decode(utterance, until)
+        utterance is decoded afresh without the prefix, and the words after the committed ones kept.
+
+        Both decodes search with `final_beam_size` beams: only the words after the committed prefix are
+        searched for, once an utterance, so the wider search costs little."""
+        beam = self.settings.final_beam_size
+        result = self._decode(utterance, until, beam_size=beam)
         if not utterance.committed or not self._off_the_rails(result, utterance, until):
             return self._new_words(utterance, result)
         log.info("captions: the forced continuation was rejected; decoding the utterance afresh")
-        fresh = self._decode(utterance, until, forced_prefix=False)
+        fresh = self._decode(utterance, until, forced_prefix=False, beam_size=beam)
         if self._is_noise(fresh, utterance):
             return []
         committed_end = utterance.committed[-1].end - utterance.start  # window seconds
@@ -335,10 +369,20 @@ class StreamingTranscriber:
         if utterance.committed and result.avg_logprob < LOGPROB_THRESHOLD:
             return []  # an untrusted continuation (see `_final_words`): two of them must not agree
         words = self._new_words(utterance, result)
+        if until - utterance.speech_onset < self.settings.agreement_after:
+            utterance.previous = []  # too short to be trusted: shown, but never agreed with
+            return self._trim(utterance) + self._partial_event(words, utterance)
         agreed = self._agreement(utterance.previous, words)
         # A word that ends at the edge of the audio may still be growing ("can" → "candle").
         while agreed and agreed[-1].end > until - self.settings.hold_back_seconds:
             agreed.pop()
+        # An unsure word, even agreed on twice, waits for the decode at the pause to settle it, or for
+        # `unsure_wait` seconds of speech after it (someone reading aloud may never pause).
+        for index, word in enumerate(agreed):
+            recent = word.end > until - self.settings.unsure_wait
+            if word.probability < self.settings.unsure_probability and recent:
+                del agreed[index:]
+                break
         events: list[CaptionEvent] = []
         if agreed:
             events.append(self._commit(utterance, agreed))
@@ -359,9 +403,12 @@ class StreamingTranscriber:
 
     def _commit(self, utterance: _Utterance, words: list[Word]) -> CaptionEvent:
         utterance.committed.extend(words)
-        text = words_text(words)
         self._last_partial = ""
-        return CaptionEvent("final", text, words[0].start, words[-1].end, self._now())
+        return self._event("final", words)
+
+    def _event(self, kind: CaptionKind, words: list[Word]) -> CaptionEvent:
+        text, unsure = caption_text(words, self.settings.unsure_probability)
+        return CaptionEvent(kind, text, words[0].start, words[-1].end, self._now(), unsure)
 
     def _partial_event(self, pending: list[Word], utterance: _Utterance) -> list[CaptionEvent]:
         text = words_text(pending)
@@ -371,7 +418,7 @@ class StreamingTranscriber:
         if not pending:
             start = end = utterance.decoded_until
             return [CaptionEvent("partial", "", start, end, self._now())]
-        return [CaptionEvent("partial", text, pending[0].start, pending[-1].end, self._now())]
+        return [self._event("partial", pending)]
 
     def _finish_utterance(self, until: float) -> list[CaptionEvent]:
         utterance = self._utterance

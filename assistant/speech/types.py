@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 CaptionKind = Literal["partial", "final"]
+CharSpan = tuple[int, int]
+"""Characters [start, end) of a caption's text."""
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,8 @@ class CaptionEvent:
     `partial` text is shown at once and may still change; `final` text never changes. `start`/`end` are
     audio seconds since the stream began; `t_emit` is wall seconds since the first audio sample arrived.
     A new partial replaces the previous partial; a final replaces the partial that covered its words.
+    `unsure` spans the words of `text` the recogniser was unsure of: shown distinctly (underlined), never
+    written into a saved transcript, which keeps the plain text.
     """
 
     kind: CaptionKind
@@ -35,6 +39,7 @@ class CaptionEvent:
     start: float
     end: float
     t_emit: float
+    unsure: tuple[CharSpan, ...] = ()
 
     def to_json_dict(self) -> dict[str, object]:
         return {
