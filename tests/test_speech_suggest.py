@@ -67,13 +67,14 @@ def test_a_second_run_reads_the_measurements_instead_of_measuring(
     assert first_run_suggestion(path) is None  # said on the first run only
 
 
-def test_a_model_measured_with_other_threads_is_measured_again(
+def test_a_model_measured_with_other_threads_is_measured_again_and_a_missing_one_skipped(
     measured: tuple[Path, Suggestion], tmp_path: Path
 ) -> None:
     path = tmp_path / "speed.json"
     shutil.copyfile(measured[0], path)
-    result = suggest(path, models=["tiny.en"], threads=1)
+    result = suggest(path, models=["tiny.en", "base.en"], threads=1)  # base.en is not installed
     assert result.measured_now == ("tiny.en",) and result.speeds[0].threads == 1
+    assert result.model == "tiny.en"
 
 
 def figures(rtfs: dict[str, float]) -> Any:

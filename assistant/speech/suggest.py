@@ -30,6 +30,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from assistant.audio.source import SAMPLE_RATE, AudioArray
+from assistant.errors import AssistantError
 
 log = logging.getLogger("assistant.speech.suggest")
 
@@ -178,7 +179,11 @@ def suggest(
             rtf = measure(name)
         else:
             audio = load_clip() if audio is None else audio
-            rtf = real_time_factor(name, audio, threads)
+            try:
+                rtf = real_time_factor(name, audio, threads)
+            except AssistantError as error:  # a damaged model: the others are still worth measuring
+                log.warning("suggest: could not time %s: %s", name, error)
+                continue
         stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
         stored[name] = ModelSpeed(name, round(rtf, 4), threads, cpus, stamp)
         measured_now.append(name)
