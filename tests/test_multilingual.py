@@ -61,22 +61,14 @@ def base_installed() -> None:
         )
 
 
-def _espeak(text: str, voice: str, path: Path) -> Path:
-    import subprocess
-
-    subprocess.run(["espeak-ng", "-v", voice, "-s", "130", "-w", str(path), text], check=True)
-    return path
-
-
 @pytest.fixture(scope="module")
 def spoken(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """A sentence in Spanish, German and French, each spoken by espeak-ng in that language's voice."""
     folder = tmp_path_factory.mktemp("speech")
-    espeak_wav("", folder / "probe.wav")  # skips cleanly where espeak-ng is missing
+    sentences = {"es": (SPANISH, "es"), "de": (GERMAN, "de"), "fr": (FRENCH, "fr-fr")}
     return {
-        "es": _espeak(SPANISH, "es", folder / "es.wav"),
-        "de": _espeak(GERMAN, "de", folder / "de.wav"),
-        "fr": _espeak(FRENCH, "fr-fr", folder / "fr.wav"),
+        language: espeak_wav(text, folder / f"{language}.wav", words_per_minute=130, voice=voice)
+        for language, (text, voice) in sentences.items()
     }
 
 

@@ -17,11 +17,13 @@ from assistant.speech.streaming import StreamingTranscriber
 from assistant.speech.types import CaptionEvent
 
 
-def espeak_wav(text: str, path: Path, words_per_minute: int = 150) -> Path:
-    """Real synthetic speech of any sentence a test needs (the carried clips say only what they say)."""
+def espeak_wav(text: str, path: Path, words_per_minute: int = 150, voice: str | None = None) -> Path:
+    """Real synthetic speech of any sentence a test needs (the carried clips say only what they say);
+    `voice` is an espeak-ng voice such as "de" or "fr-fr" for another language."""
     if shutil.which("espeak-ng") is None:
         pytest.skip("espeak-ng is not installed (Debian: apt install espeak-ng)")
-    subprocess.run(["espeak-ng", "-s", str(words_per_minute), "-w", str(path), text], check=True)
+    chosen = ["-v", voice] if voice else []
+    subprocess.run(["espeak-ng", *chosen, "-s", str(words_per_minute), "-w", str(path), text], check=True)
     return path
 
 
