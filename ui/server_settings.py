@@ -42,8 +42,9 @@ def consent_text(host: str) -> str:
     return (
         f"Send pictures to the model server {host}?\n\n"
         "Pictures you ask about in detail, your questions about them and documents you ask to read will "
-        f"go to {host}, and whoever runs it can see them. Brief descriptions, narration and captions stay "
-        "on this computer. You can turn the server off at any time in these settings."
+        f"go to {host}, and whoever runs it can see them. Brief descriptions (unless you pin them to the "
+        "server), narration and captions stay on this computer. Each kind of command can be kept on this "
+        "computer, and the server turned off, at any time in these settings."
     )
 
 
