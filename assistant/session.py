@@ -50,7 +50,7 @@ from assistant.vision.describe import (
 from assistant.vision.finder import DEFAULT_FINDER_MODEL, ContrastiveScorer, load_scorer
 from assistant.vision.image import Frame
 from assistant.vision.narrator import NarrationSettings
-from assistant.vision.ocr import TextReader, load_text_reader
+from assistant.vision.ocr import TextLine, TextReader, load_text_reader, spoken_text
 from assistant.voice.controller import Priority
 
 if TYPE_CHECKING:
@@ -528,10 +528,17 @@ class Session:
         )
 
     def read(
-        self, frame: Frame, origin: str = CAMERA_PICTURE, *, on_sentence: SentenceCallback | None = None
+        self,
+        frame: Frame,
+        origin: str = CAMERA_PICTURE,
+        *,
+        on_sentence: SentenceCallback | None = None,
+        screen: bool = False,
     ) -> Result:
         """The printed text in `frame`, in reading order: from the model server (which also says what the
-        document is) when one is set, else from the on-device OCR."""
+        document is) when one is set, else from the on-device OCR. `screen`: `frame` is a screen capture;
+        the on-device OCR then hands its first line to `on_sentence` as soon as it is read, and the rest
+        after it (`TextReader.read_screen`)."""
         remote, notice = self._from_server(
             "read",
             ResultKind.TEXT,
@@ -541,10 +548,21 @@ class Session:
         )
         if remote is not None:
             return remote
-        result = self.text_reader.get().read(frame)
+        reader = self.text_reader.get()
+        streamed: list[str] = []
+        if screen and on_sentence is not None:
+
+            def said_now(lines: list[TextLine]) -> None:
+                streamed.append(spoken_text(lines))
+                on_sentence(streamed[-1])
+
+            result = reader.read_screen(frame, said_now)
+        else:
+            result = reader.read_screen(frame) if screen else reader.read(frame)
         text = result.text.strip() if result.has_text else ""
         said = result.spoken.strip() if result.has_text else ""
-        return Result(text or NO_TEXT, ResultKind.TEXT, origin, notice=notice, said=said)
+        spoken = bool(streamed) and bool(text)
+        return Result(text or NO_TEXT, ResultKind.TEXT, origin, notice=notice, said=said, spoken=spoken)
 
     def hear_question(self, audio: AudioArray) -> str:
         """The words of a spoken question; "" when there was too little audio to hold one."""

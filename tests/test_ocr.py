@@ -23,6 +23,7 @@ from assistant.vision.ocr import (
     layout_text,
     load_text_reader,
     order_lines,
+    x_height,
 )
 from assistant.vision.spacing import restore_spaces
 from assistant.vision.symbols import classify_sign
@@ -41,6 +42,13 @@ LABEL = [
     "Store at room temperature.",
 ]
 SIGN = ["EXIT", "No parking 8am to 6pm"]
+WINDOW = [
+    "Invoice number 4711",
+    "Payment is due within thirty days.",
+    "Please transfer the total amount",
+    "to the account shown below.",
+    "Thank you for your order.",
+]
 LEFT_COLUMN = ["The quick brown fox", "jumps over the lazy", "dog near the river."]
 RIGHT_COLUMN = ["Meanwhile the city", "council voted to", "repair the old bridge."]
 
@@ -68,6 +76,24 @@ def render(blocks: list[tuple[int, int, list[str]]], font: Path = SANS, size: in
         for index, line in enumerate(lines):
             draw.text((x, y + index * round(size * 1.5)), line, fill="black", font=typeface)
     return np.asarray(page, dtype=np.uint8).copy()
+
+
+def render_window(
+    lines: list[str], size: int, page: tuple[int, int] = (800, 500), dark: bool = False
+) -> Frame:
+    """A window of text as a screen shows it: lines of `size`-pixel DejaVu Sans, dark on light (or light
+    on dark), crisp and upright."""
+    if not SANS.is_file():
+        pytest.skip(f"{SANS} is absent: install the Debian package fonts-dejavu-core")
+    from PIL import Image, ImageDraw, ImageFont
+
+    ink, paper = ("#e8e8e8", "#202124") if dark else ("#202124", "white")
+    window = Image.new("RGB", page, paper)
+    draw = ImageDraw.Draw(window)
+    typeface = ImageFont.truetype(str(SANS), size)
+    for index, line in enumerate(lines):
+        draw.text((24, 20 + index * round(size * 1.6)), line, fill=ink, font=typeface)
+    return np.asarray(window, dtype=np.uint8).copy()
 
 
 def words(text: str) -> list[str]:
@@ -126,6 +152,51 @@ def test_title_over_two_columns_is_read_first_and_alone(reader: RapidOcrReader) 
     assert word_accuracy([title], paragraphs[0]) >= 0.9
     assert word_accuracy(LEFT_COLUMN, paragraphs[1]) >= 0.9
     assert word_accuracy(RIGHT_COLUMN, paragraphs[2]) >= 0.9
+
+
+def test_a_window_is_handed_over_first_line_first_then_the_rest(reader: RapidOcrReader) -> None:
+    frame = render_window(WINDOW, 24)
+    handed: list[list[TextLine]] = []
+    result = reader.read_screen(frame, handed.append)
+    assert [line.text for line in handed[0]] == ["Invoice number 4711"]  # said while the rest is read
+    assert len(handed) == 2 and handed[0] + handed[1] == result.lines
+    assert word_accuracy(WINDOW, result.text) == 1.0
+    assert word_accuracy(WINDOW, reader.read(frame).text) == 1.0  # as a photo's reading gives it
+
+
+@pytest.mark.parametrize(("size", "dark"), [(12, False), (13, True), (40, False)])
+def test_small_large_and_dark_screen_text_keeps_every_word(
+    reader: RapidOcrReader, size: int, dark: bool
+) -> None:
+    # The detector sees a copy shrunk by the text's size: large text on a small copy, small text whole.
+    lines = WINDOW[:3] if size > 30 else WINDOW
+    result = reader.read_screen(render_window(lines, size, dark=dark))
+    assert word_accuracy(lines, result.text) >= 0.95, result.text
+
+
+@pytest.mark.parametrize("size", [11, 16, 24, 40])
+def test_screen_text_size_is_measured_from_its_ink(size: int) -> None:
+    light = x_height(render_window(WINDOW, size)[:, :, 0])
+    dark = x_height(render_window(WINDOW, size, dark=True)[:, :, 0])
+    assert 0.45 * size <= light <= 0.65 * size
+    assert abs(dark - light) <= 1.0
+
+
+def test_reading_a_screen_says_its_first_line_before_the_rest(reader: RapidOcrReader) -> None:
+    from assistant.session import Session
+
+    said: list[str] = []
+    frame = render_window(["Total 12 kg", *WINDOW[1:3]], 24)
+    result = Session(load_reader=lambda: reader).read(frame, "a window", on_sentence=said.append, screen=True)
+    assert said[0] == "Total 12 kilograms"  # in words, as the whole text is said
+    assert len(said) == 2 and "thirty days" in said[1]
+    assert result.spoken and result.text.startswith("Total 12 kg")  # shown as printed, not said again
+
+
+def test_a_window_without_text_hands_over_nothing(reader: RapidOcrReader) -> None:
+    handed: list[list[TextLine]] = []
+    result = reader.read_screen(render_window([], 16), handed.append)
+    assert not result.has_text and handed == []
 
 
 @pytest.mark.parametrize("name", ["skimage_chelsea.png", "skimage_coffee.png", "skimage_astronaut.png"])

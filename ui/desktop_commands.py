@@ -5,7 +5,9 @@ They are meant for the system-wide keys and `assistant send`, pressed while anot
 On X11 the active window is `_NET_ACTIVE_WINDOW` (`assistant.desktop.x11`), captured by Qt from the screen
 (the root window cropped to the window, so what overlaps it is what the user has in front of them); the
 result starts with the window's title, so the user hears which window it was ("Invoice.pdf — Document
-Viewer: …"). A Wayland desktop tells no program which window is active or lets it read the screen: there
+Viewer: …"). Reading a window is said as it is read: its title and first line as soon as the OCR has
+them, the rest after (`Session.read(screen=True)`); a newer command drops what is left of an older one's.
+A Wayland desktop tells no program which window is active or lets it read the screen: there
 the Screenshot portal gives the whole screen where the desktop offers it, and otherwise a message says so.
 """
 
@@ -16,7 +18,7 @@ import logging
 import os
 from collections.abc import Callable, Mapping
 
-from PySide6.QtCore import QObject, QRect
+from PySide6.QtCore import QObject, QRect, Signal
 from PySide6.QtGui import QGuiApplication
 
 from assistant.desktop.portal import SCREENSHOT, PortalError, portal_available, portal_screenshot
@@ -24,6 +26,7 @@ from assistant.desktop.session import DesktopKind, desktop_kind
 from assistant.desktop.x11 import WindowInfo, X11Error, active_window, pointer_position
 from assistant.session import Result, ResultKind, Session
 from assistant.vision.image import Frame, load_image
+from assistant.voice import Priority
 from ui.output import Output
 from ui.stream_workers import image_to_frame
 from ui.workers import JobRunner
@@ -35,8 +38,11 @@ POINTER_REGION = (480, 320)
 ACTIVE_WINDOW = "the active window"
 AROUND_POINTER = "the area around the mouse pointer"
 
-Look = Callable[[Frame, str], Result]
-"""What to do with a picture: (frame, origin) -> result."""
+WHOLE_SCREEN = "The whole screen (Wayland does not say which window)"
+
+Look = Callable[[Frame, str, str], Result]
+"""What to do with a picture: (frame, origin, the title the result will be said with) -> result."""
+Said = Callable[[str], None]
 
 
 def titled(result: Result, title: str) -> Result:
@@ -48,6 +54,9 @@ def titled(result: Result, title: str) -> Result:
 
 
 class DesktopCommands(QObject):
+    streamed = Signal(str)  # a sentence of a result was said as it was read (for tests and the trace)
+    _sentence = Signal(int, str)  # (command number, sentence), from a job's thread
+
     def __init__(
         self,
         session: Session,
@@ -61,6 +70,8 @@ class DesktopCommands(QObject):
         self._output = output
         self._jobs = jobs
         self._environ = os.environ if environ is None else environ
+        self._command = 0
+        self._sentence.connect(self._on_sentence)
 
     def load_text_reader(self) -> None:
         """Load the OCR models in the background, so the first "read the active window" (pressed from
@@ -75,12 +86,18 @@ class DesktopCommands(QObject):
     def describe_window(self) -> None:
         session = self._session
         self._look_at_window(
-            "describing", lambda frame, origin: session.describe(frame, "brief", origin), "describe-brief"
+            "describing",
+            lambda frame, origin, _title: session.describe(frame, "brief", origin),
+            "describe-brief",
         )
 
     def read_window(self) -> None:
-        session = self._session
-        self._look_at_window("reading", lambda frame, origin: session.read(frame, origin), "read")
+        session, streamer = self._session, self._streamer()
+
+        def read(frame: Frame, origin: str, title: str) -> Result:
+            return session.read(frame, origin, on_sentence=streamer(title), screen=True)
+
+        self._look_at_window("reading", read, "read")
 
     def describe_pointer(self) -> None:
         session = self._session
@@ -121,7 +138,9 @@ class DesktopCommands(QObject):
         frame = self._grab(QRect(window.x, window.y, window.width, window.height))
         if frame is not None:
             self._submit(
-                f"{verb} {_name(window)}", lambda: titled(look(frame, _name(window)), window.title), command
+                f"{verb} {_name(window)}",
+                lambda: titled(look(frame, _name(window), window.title), window.title),
+                command,
             )
 
     def _look_at_wayland_screen(self, verb: str, look: Look, command: str) -> None:
@@ -139,11 +158,36 @@ class DesktopCommands(QObject):
             except PortalError as error:
                 return Result(str(error), ResultKind.MESSAGE, ACTIVE_WINDOW)
             # The desktop does not say which window is active: the whole screen, and the user is told.
-            return titled(look(frame, "the screen"), "The whole screen (Wayland does not say which window)")
+            return titled(look(frame, "the screen", WHOLE_SCREEN), WHOLE_SCREEN)
 
         self._submit(f"{verb} the screen through the desktop's screenshot portal", from_portal, command)
 
     # -- helpers --------------------------------------------------------------------------------------
+
+    def _streamer(self) -> Callable[[str], Said]:
+        """A new command's `on_sentence`, given the title its result is said with: the first sentence
+        starts with that title (as `titled` does for a result said whole), and sentences are said only
+        while the command is the newest."""
+        self._command += 1
+        command = self._command
+
+        def for_title(title: str) -> Said:
+            first = [True]
+
+            def said(sentence: str) -> None:
+                if first[0] and title:
+                    sentence = f"{title}: {sentence}"
+                first[0] = False
+                self._sentence.emit(command, sentence)
+
+            return said
+
+        return for_title
+
+    def _on_sentence(self, command: int, sentence: str) -> None:
+        if command == self._command:
+            self._output.speak(sentence, Priority.NEXT)
+            self.streamed.emit(sentence)
 
     def _grab(self, area: QRect) -> Frame | None:
         """The screen inside `area` (clipped to the screen), or None (said) when there is no picture."""
