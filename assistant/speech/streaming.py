@@ -431,9 +431,10 @@ class StreamingTranscriber:
             events.append(CaptionEvent("partial", "", until, until, self._now()))
             self._last_partial = ""
         self._remember(utterance.committed)
-        # audio after the end of speech stays as idle audio for the next utterance's pre-roll
-        tail = utterance.audio[max(0, int((until - utterance.start) * SAMPLE_RATE)) :]
-        self._idle_audio = tail[-int((self.settings.pre_roll + 1.0) * SAMPLE_RATE) :]
+        # Audio after the end of speech stays as idle audio, all of it: it is the next utterance's
+        # pre-roll, and when audio came in a backlog it may hold the next utterance itself (keeping only
+        # the last 1.3 s cut "ask not" down to "Lock!" when the recogniser fell 3 s behind).
+        self._idle_audio = utterance.audio[max(0, int((until - utterance.start) * SAMPLE_RATE)) :]
         self._utterance = None
         self._last_utterance_end = until
         if self._vad.in_speech:  # speech resumed inside the same chunk
