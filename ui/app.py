@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import logging
 import os
 import signal
 import sys
@@ -119,5 +120,22 @@ def run(
     heartbeat.start(200)  # lets Python run its signal handlers while Qt's loop is idle
     heartbeat.timeout.connect(lambda: None)
     code = app.exec()
-    controller.shutdown()
+    if not controller.shutdown():
+        _leave_now(int(code), instance)
     return int(code)
+
+
+def _leave_now(code: int, instance: InstanceServer | None) -> None:
+    """End the process at once, everything the user keeps being saved already (finished captions are on
+    disk as they come, settings were synced).
+
+    WORKAROUND: a worker still inside a model call (a long final decode when the window closes mid-
+    sentence) cannot be interrupted, and Python tearing down its QThread aborts the whole process
+    ("QThread: Destroyed while thread is still running", SIGABRT). Waiting for it would hang the quit."""
+    logging.getLogger(__name__).warning("app: a worker was still busy at exit; leaving without it")
+    if instance is not None:
+        instance.close()
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

@@ -84,6 +84,7 @@ class AppController(QObject):
         if app is not None:
             app.installEventFilter(self.actions.hold_filter)
         self._closed = False
+        self._closed_clean = True
         self.window.closing.connect(self.shutdown)
         self.window.set_preview_visible(settings.get(Key.SHOW_PREVIEW))
         self.window.set_caption_size(settings.get(Key.OVERLAY_SIZE) // 2)
@@ -125,8 +126,8 @@ class AppController(QObject):
 
     def shutdown(self, budget: float = SHUTDOWN_BUDGET_S) -> bool:
         """Stop everything within `budget` seconds; True when no worker was left running."""
-        if self._closed:
-            return True
+        if self._closed:  # the window's close ran it already; the app asks again once its loop has ended
+            return self._closed_clean
         self._closed = True
         deadline = time.monotonic() + budget
         app = QApplication.instance()
@@ -145,4 +146,5 @@ class AppController(QObject):
         self.settings.set_window_geometry(self.window.saveGeometry())
         self.settings.sync()
         self.overlay.close()
+        self._closed_clean = clean
         return clean
