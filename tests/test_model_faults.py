@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from assistant import models
@@ -46,10 +47,31 @@ def test_runs_of_one_token_are_found() -> None:
     assert repeated_run_start([1, 2, 3, 1, 2, 3, 1, 2, 3]) is None
 
 
+@pytest.fixture(scope="module")
+def scrambled_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """tiny.en with 20,000 random bytes of its token embeddings inverted: it decodes " Agg Agg Agg ..."
+    (one word, not a symbol), which was dropped as a loop, so transcribe said "no speech found"."""
+    folder = tmp_path_factory.mktemp("scrambled") / "tiny.en"
+    shutil.copytree(models.resolve("tiny.en").path, folder)
+    model_bin = folder / "model.bin"
+    stored = read_ctranslate2_weights(model_bin)["decoder/embeddings/weight"].tobytes()
+    data = bytearray(model_bin.read_bytes())
+    at = data.find(stored[:4096])
+    assert at > 0
+    for offset in np.random.default_rng(0).integers(at, at + len(stored), 20_000):
+        data[offset] ^= 0xFF
+    model_bin.write_bytes(bytes(data))
+    return folder
+
+
+@pytest.mark.parametrize("damage", ["rotted_model", "scrambled_model"])
 @pytest.mark.parametrize("command", ["captions --input", "transcribe"])
-def test_rotted_weights_are_said_to_be_damaged_instead_of_captioned(rotted_model: Path, command: str) -> None:
+def test_rotted_weights_are_said_to_be_damaged_instead_of_captioned(
+    request: pytest.FixtureRequest, damage: str, command: str
+) -> None:
+    model = request.getfixturevalue(damage)
     result = subprocess.run(
-        [*ASSISTANT, *command.split(), str(CLIP), "--model", str(rotted_model)],
+        [*ASSISTANT, *command.split(), str(CLIP), "--model", str(model)],
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert result.returncode != 0

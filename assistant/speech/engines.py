@@ -76,6 +76,21 @@ _DAMAGED_RUN = re.compile(r"([^\w\s.])\1{3,}")
 """A symbol other than a full stop four times with nothing between ("!!!!"): damaged weights. A healthy
 model gives ". . . ." for a tenth of a second of noise, which is dropped but says nothing about it."""
 
+_TEXT_TOKENS_END = 50256
+"""Whisper's text tokens are below this (end of text, languages, tasks and timestamps are above)."""
+
+
+def looks_damaged(tokens: Sequence[int], text: str) -> bool:
+    """What damaged weights decode and speech never does: one symbol over and over ("!!!!"), or one and
+    the same token making up nearly all of a decode from its start (" Agg Agg Agg ..." from a model
+    whose embeddings rotted)."""
+    if _DAMAGED_RUN.search(text):
+        return True
+    words = [token for token in tokens if token < _TEXT_TOKENS_END]
+    if len(words) < REPEATED_TOKEN_RUN or repeated_run_start(words) != 0:
+        return False
+    return words.count(words[0]) >= 0.8 * len(words)
+
 
 LONG_PIECE_SECONDS = 300.0
 """A long recording is transcribed in pieces of about this length, cut at the quietest moment near
@@ -360,7 +375,7 @@ class FasterWhisperRecognizer:
         if start is None:
             self._garbage_decodes = 0
             return tokens
-        damaged = start == 0 and _DAMAGED_RUN.search(text) is not None
+        damaged = start == 0 and looks_damaged(tokens[prefix:], text)
         self._garbage_decodes = self._garbage_decodes + 1 if damaged else 0
         if self._garbage_decodes >= GARBAGE_DECODES:
             raise DamagedModelError(_damaged_message(self.name))
@@ -441,7 +456,7 @@ class FasterWhisperRecognizer:
             garbage = 0
             for segment in segments:
                 if repeated_run_start(segment.tokens) is not None or _SYMBOL_RUN.search(segment.text):
-                    garbage = garbage + 1 if _DAMAGED_RUN.search(segment.text) else 0
+                    garbage = garbage + 1 if looks_damaged(segment.tokens, segment.text) else 0
                     if garbage >= GARBAGE_DECODES:
                         raise DamagedModelError(_damaged_message(self.name))
                     continue
@@ -580,9 +595,9 @@ def _resolve_path(model: str, engine: str) -> Path:
 def _damaged_message(name: str) -> str:
     model = name.split(" ", 1)[-1]
     return (
-        f'the speech model {model} produces one symbol over and over ("!!!!!") instead of words: its '
-        f"weights are damaged. Run `assistant models download {model}` to fetch it again, or choose "
-        "another model"
+        f'the speech model {model} produces one symbol or word over and over ("!!!!!") instead of '
+        f"speech: its weights are damaged. Run `assistant models download {model}` to fetch it again, or "
+        "choose another model"
     )
 
 
