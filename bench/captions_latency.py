@@ -17,7 +17,7 @@ and after them), writes it to a WAV file and plays it at real time through the r
 Two baselines in the same run: fixed 5 s chunks, each transcribed as it completes, as simple captioners
 do (for latency); and the offline beam-5 transcript of each whole clip (for accuracy). Usage:
 
-    .venv/bin/python bench/captions_latency.py [--runs 2] [--clips 16] [--threads 2]
+    .venv/bin/python bench/captions_latency.py [--runs 2] [--clips 16] [--threads 2] [--show-errors]
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ from assistant.speech.evaluation import (
     build_stream,
     load_clips,
     word_error_rate,
+    word_errors,
 )
 from assistant.speech.live import LiveCaptioner, build_transcriber
 from assistant.speech.types import CaptionEvent
@@ -65,6 +66,7 @@ class Result:
     wer: float
     cpu_per_speech_second: float
     skipped_partials: int = 0
+    texts: tuple[str, ...] = ()  # what was captioned for each clip
 
     def row(self) -> str:
         return (
@@ -102,6 +104,7 @@ def run_streaming(recognizer: SpeechRecognizer, stream: Stream, wav: Path) -> Re
         word_error_rate(stream.references, texts),
         cpu / stream.speech_seconds,
         captioner.transcriber.skipped_partials,
+        tuple(texts),
     )
 
 
@@ -153,12 +156,21 @@ def silence_cpu(recognizer: SpeechRecognizer, seconds: float, wav: Path) -> floa
     return (time.process_time() - cpu_before) / seconds
 
 
-def offline_beam5(recognizer: SpeechRecognizer, clips: list[SpeechClip]) -> tuple[float, float]:
-    """WER of the whole-clip transcripts (`transcribe_long`: beam 5) and its CPU per speech second."""
+def offline_beam5(recognizer: SpeechRecognizer, clips: list[SpeechClip]) -> tuple[list[str], float]:
+    """The whole-clip transcripts (`transcribe_long`: beam 5) and their CPU per speech second."""
     cpu_before = time.process_time()
     texts = [" ".join(s.text for s in recognizer.transcribe_long(c.audio)) for c in clips]
     cpu = time.process_time() - cpu_before
-    return word_error_rate([c.reference for c in clips], texts), cpu / sum(c.seconds for c in clips)
+    return texts, cpu / sum(c.seconds for c in clips)
+
+
+def print_worse_clips(clips: list[SpeechClip], offline: list[str], streamed: tuple[str, ...]) -> None:
+    """The clips where the streamed captions have more word errors than the offline transcript."""
+    for clip, whole, live in zip(clips, offline, streamed, strict=True):
+        (ours, words), (theirs, _) = word_errors(clip.reference, live), word_errors(clip.reference, whole)
+        if ours > theirs:
+            print(f"    {clip.path.name}: {ours} errors in {words} words, offline {theirs}")
+            print(f"      offline:  {whole}\n      streamed: {live}")
 
 
 def print_targets(results: list[Result], offline_wer: float) -> None:
@@ -197,6 +209,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--model", default="tiny.en")
     parser.add_argument(
+        "--show-errors", action="store_true", help="print the clips streamed worse than offline"
+    )
+    parser.add_argument(
         "--speech", type=Path, default=SPEECH_DIR, help="a folder of clips with transcripts.json"
     )
     args = parser.parse_args()
@@ -208,7 +223,8 @@ def main() -> None:
         f"stream: {len(clips)} clips, {len(stream.audio) / SAMPLE_RATE:.1f} s "
         f"({stream.speech_seconds:.1f} s of speech), model {args.model}, {args.threads} threads"
     )
-    offline, offline_cpu = offline_beam5(recognizer, clips)
+    offline_texts, offline_cpu = offline_beam5(recognizer, clips)
+    offline = word_error_rate([c.reference for c in clips], offline_texts)
     print(
         f"{'offline beam-5':<10} (transcribe_long on each whole clip) | WER {offline * 100:4.1f} % | "
         f"CPU {offline_cpu:4.2f} core-s per speech-s"
@@ -224,6 +240,8 @@ def main() -> None:
             summary["5 s chunks"].append(baseline)
             print(f"run {run}:")
             print("  " + ours.row() + f" | interim decodes skipped {ours.skipped_partials}")
+            if args.show_errors:
+                print_worse_clips(clips, offline_texts, ours.texts)
             print("  " + baseline.row())
             ratio = percentile(baseline.final_latencies, 50) / percentile(ours.final_latencies, 50)
             end_ratio = percentile(baseline.utterance_end, 50) / percentile(ours.utterance_end, 50)
