@@ -14,6 +14,7 @@ import pytest
 
 from assistant.audio.source import SAMPLE_RATE
 from assistant.audio.tap import AudioTap
+from assistant.errors import EndOfAudio
 from assistant.session import Overrides
 from assistant.sounds.spectrum import Spectrogram
 from assistant.sounds.taught import SoundLibrary, TaughtSoundError, TaughtSoundMatcher, record_example
@@ -124,7 +125,7 @@ def test_a_missing_name_and_a_silent_recording_each_get_one_clear_message(
         app.window.close()
 
 
-def test_record_example_reads_the_captions_tap_and_stops_when_asked() -> None:
+def test_record_example_reads_the_captions_tap_lets_it_go_and_stops_when_asked() -> None:
     tap = AudioTap("the captions' audio")
     rng = np.random.default_rng(2)
     sound = chime(rng)
@@ -138,6 +139,9 @@ def test_record_example_reads_the_captions_tap_and_stops_when_asked() -> None:
     audio = record_example(tap, seconds=1.0)
     feeder.join(5)
     assert len(audio) == SAMPLE_RATE and np.allclose(audio, sound[:SAMPLE_RATE])
+    tap.push(sound[:1600])  # the captions go on pushing to the finished recording's tap: none is kept
+    with pytest.raises(EndOfAudio):
+        tap.read(timeout=0.01)
     stop = threading.Event()
     stop.set()
     with pytest.raises(TaughtSoundError, match="stopped"):

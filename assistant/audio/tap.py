@@ -3,7 +3,9 @@
 Live captions read the microphone; sound alerts must hear the same audio without opening the device a
 second time. The captioning loop hands every chunk it reads to `AudioTap.push` (cheap: a copy into a
 bounded buffer), and the alert loop reads the tap like any other `AudioSource`. A reader that falls
-behind loses the oldest audio, counted in `dropped_seconds`, never a growing backlog.
+behind loses the oldest audio, counted in `dropped_seconds`, never a growing backlog. A reader that is
+done closes the tap, which then takes no more audio (the producer may go on pushing to it: nothing is
+kept).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ class AudioTap:
         self._size = 0
         self._dropped = 0
         self._ended = False
+        self._closed = False
         self._ready = threading.Condition()
 
     @property
@@ -41,6 +44,8 @@ class AudioTap:
         if not len(chunk):
             return
         with self._ready:
+            if self._closed:
+                return
             self._blocks.append(np.array(chunk, dtype=np.float32, copy=True))
             self._size += len(chunk)
             while self._size > self._max_samples and len(self._blocks) > 1:
@@ -72,4 +77,10 @@ class AudioTap:
         return blocks[0] if len(blocks) == 1 else np.concatenate(blocks)
 
     def close(self) -> None:
-        return None
+        """The reader is done (a recording made, alerts stopped or restarted): keep nothing more."""
+        with self._ready:
+            self._closed = True
+            self._ended = True
+            self._blocks.clear()
+            self._size = 0
+            self._ready.notify_all()
