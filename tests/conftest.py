@@ -11,6 +11,7 @@ import pytest
 
 if TYPE_CHECKING:
     from assistant.vision.image import Frame
+    from ui.settings import Settings
 
 pytest_plugins = ("tests.helpers.pulse", "tests.helpers.model_server", "tests.helpers.secret_service")
 
@@ -24,6 +25,19 @@ os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ["ASSISTANT_MEASURE_SPEECH_MODELS"] = "0"
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """The window's settings in a temporary file, quiet: no voice (the voice has its own tests), no camera,
+    no captions at start."""
+    from ui.settings import Key, Settings
+
+    store = Settings(tmp_path / "settings.ini")
+    store.set(Key.VOICE_OUTPUT, "off")
+    store.set(Key.CAMERA, "")
+    store.set(Key.CAPTIONS_AT_START, False)
+    return store
 
 
 @pytest.fixture(scope="session")

@@ -22,7 +22,7 @@ from tests.helpers.notifications import (
 )
 from tests.helpers.speech import write_wav
 from ui.controller import AppController
-from ui.settings import Key, Settings
+from ui.settings import Settings
 
 WAIT_MS = 20_000  # a T3 alarm is recognised within about 5 s of audio, played in real time
 
@@ -41,15 +41,6 @@ def session_bus(daemon: NotificationDaemon, monkeypatch: pytest.MonkeyPatch) -> 
     """The assistant's session bus is the daemon's private one (never the developer's own desktop)."""
     monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", daemon.bus_address)
     return daemon
-
-
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    store = Settings(tmp_path / "settings.ini")
-    store.set(Key.VOICE_OUTPUT, "off")
-    store.set(Key.CAMERA, "")
-    store.set(Key.CAPTIONS_AT_START, False)
-    return store
 
 
 def test_the_core_notifier_is_received_by_the_daemon_as_critical(session_bus: NotificationDaemon) -> None:

@@ -22,15 +22,6 @@ from ui.settings_dialog import SettingsDialog
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    store = Settings(tmp_path / "settings.ini")
-    store.set(Key.VOICE_OUTPUT, "off")
-    store.set(Key.CAMERA, "")
-    store.set(Key.CAPTIONS_AT_START, False)
-    return store
-
-
-@pytest.fixture
 def library(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SoundLibrary:
     folder = tmp_path / "sounds"
     monkeypatch.setenv("ASSISTANT_SOUNDS_DIR", str(folder))

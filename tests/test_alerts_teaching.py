@@ -22,18 +22,9 @@ from tests.helpers.alert_mix import chime
 from tests.helpers.speech import write_wav
 from ui.command_table import COMMANDS
 from ui.controller import AppController
-from ui.settings import Key, Settings
+from ui.settings import Settings
 
 RECORDING_MS = 15_000  # a 3 s recording, paced in real time, on a loaded machine
-
-
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    store = Settings(tmp_path / "settings.ini")
-    store.set(Key.VOICE_OUTPUT, "off")
-    store.set(Key.CAMERA, "")
-    store.set(Key.CAPTIONS_AT_START, False)
-    return store
 
 
 @pytest.fixture

@@ -8,13 +8,16 @@ from __future__ import annotations
 import shutil
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from assistant import cli
 from assistant.speech import suggest as speed
 from assistant.speech.suggest import KEEP_UP_RTF, Suggestion, first_run_suggestion, suggest
+
+if TYPE_CHECKING:
+    from ui.settings import Settings
 
 pytestmark = pytest.mark.slow
 
@@ -124,19 +127,14 @@ def test_cli_suggest_and_list_show_the_measurements(
 
 
 def test_the_window_says_the_suggestion_once_on_the_first_run(
-    qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings: Settings
 ) -> None:
     from assistant.session import Overrides
     from ui.controller import AppController
-    from ui.settings import Key, Settings
 
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     monkeypatch.setenv("ASSISTANT_MEASURE_SPEECH_MODELS", "1")
     monkeypatch.setattr(speed, "RUNS", 1)  # a real measurement, with fewer repeats than a user's
-    settings = Settings(tmp_path / "settings.ini")
-    settings.set(Key.VOICE_OUTPUT, "off")
-    settings.set(Key.CAMERA, "")
-    settings.set(Key.CAPTIONS_AT_START, False)
     app = AppController(settings, Overrides(captions_at_start=False))
     app.start(load_models=False)
     try:

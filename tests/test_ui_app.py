@@ -32,15 +32,6 @@ QUIET_SECONDS = 5_000  # ms: the longest any wait here may take on a busy 2-core
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    store = Settings(tmp_path / "settings.ini")
-    store.set(Key.VOICE_OUTPUT, "off")  # tests do not speak; the voice has its own tests
-    store.set(Key.CAMERA, "")
-    store.set(Key.CAPTIONS_AT_START, False)
-    return store
-
-
-@pytest.fixture
 def controller(qtbot: Any, settings: Settings) -> Any:
     app = AppController(settings, Overrides(captions_at_start=False))
     app.start(load_models=False)

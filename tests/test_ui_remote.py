@@ -27,15 +27,6 @@ KEY = "sk-window-test-91c2"
 pytestmark = pytest.mark.timeout(240)
 
 
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    store = Settings(tmp_path / "settings.ini")
-    store.set(Key.VOICE_OUTPUT, "off")
-    store.set(Key.CAMERA, "")
-    store.set(Key.CAPTIONS_AT_START, False)
-    return store
-
-
 def _server_on(settings: Settings, url: str) -> None:
     settings.set(Key.SERVER_ENABLED, True)
     settings.set(Key.SERVER_URL, url)

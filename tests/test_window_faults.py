@@ -18,18 +18,14 @@ import pytest
 from assistant.session import Overrides
 from tests.helpers.data import SPEECH_DIR
 from ui.controller import AppController
-from ui.settings import Key, Settings
+from ui.settings import Settings
 
 CLIP = SPEECH_DIR / "jfk.flac"
 EARLIER_NOTES = "Notes from last week's meeting, kept.\n" * 50
 
 
 @pytest.fixture
-def controller(qtbot: Any, tmp_path: Path) -> Iterator[AppController]:
-    settings = Settings(tmp_path / "settings.ini")
-    settings.set(Key.VOICE_OUTPUT, "off")
-    settings.set(Key.CAMERA, "")
-    settings.set(Key.CAPTIONS_AT_START, False)
+def controller(qtbot: Any, settings: Settings) -> Iterator[AppController]:
     app = AppController(settings, Overrides(captions_at_start=False))
     app.start(load_models=False)
     app.window.show()
