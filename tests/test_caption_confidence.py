@@ -1,13 +1,16 @@
 """Words the recogniser was unsure of: carried by the caption event as character spans, underlined in the
-window's captions view and the overlay (not only a colour), and saved as plain text in the transcript."""
+window's captions view, the overlay and a terminal (not only a colour), and saved as plain text in the
+transcript."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtGui import QColor, QTextCharFormat, QTextCursor
 
+from assistant.cli.captions import TerminalCaptions
 from assistant.speech.caption_lines import CaptionLines
 from assistant.speech.streaming import caption_text
 from assistant.speech.transcripts import TranscriptRecorder
@@ -92,3 +95,23 @@ def test_the_transcript_keeps_unsure_words_as_plain_text(tmp_path: Path) -> None
     recorder.add(the_library_opens())
     recorder.close()
     assert path.read_text(encoding="utf-8") == "The library opens at mine.\n"
+
+
+class TerminalOutput(io.StringIO):
+    """A text stream that reports itself as a terminal, the way sys.stdout does in a console."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_the_terminal_underlines_unsure_words_only_when_it_is_a_terminal() -> None:
+    screen, piped = TerminalOutput(), io.StringIO()
+    for out in (screen, piped):
+        captions = TerminalCaptions(out)
+        captions.show(the_library_opens())
+        captions.show(CaptionEvent("partial", "It closes at sick", 3.0, 3.8, 3.9, ((13, 17),)))
+        captions.show(CaptionEvent("final", "It closes at six.", 3.0, 4.0, 4.2))
+        captions.close()
+    assert "The library opens at \x1b[4mmine.\x1b[24m\n" in screen.getvalue()
+    assert "at \x1b[4msick\x1b[24m" in screen.getvalue()  # in the partial text too
+    assert piped.getvalue() == "The library opens at mine.\nIt closes at six.\n"

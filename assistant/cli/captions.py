@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from assistant.cli.options import add_recognition_options
 from assistant.errors import AssistantError, AudioInputError
 from assistant.speech.caption_lines import CaptionLines
-from assistant.speech.types import CaptionEvent
+from assistant.speech.types import CaptionEvent, CharSpan
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -89,23 +89,38 @@ class TerminalCaptions:
         self._lines = CaptionLines(keep=2)
 
     def show(self, event: CaptionEvent) -> None:
-        for line in self._lines.apply(event):
-            self._write_line(line, end="\n")
+        for line in self._lines.apply(event):  # the line before the one just started
+            self._write_line(line, end="\n", unsure=self._lines.unsure[-2])
         if self._tty:
-            self._write_line(self._lines.last_line, partial=self._lines.partial)
+            self._write_line(
+                self._lines.last_line,
+                partial=self._lines.partial,
+                unsure=self._lines.last_unsure,
+                partial_unsure=self._lines.partial_unsure,
+            )
 
-    def _write_line(self, text: str, partial: str = "", end: str = "") -> None:
+    def _write_line(
+        self,
+        text: str,
+        partial: str = "",
+        end: str = "",
+        unsure: tuple[CharSpan, ...] = (),
+        partial_unsure: tuple[CharSpan, ...] = (),
+    ) -> None:
+        """On a terminal, words the recogniser was unsure of are underlined (never in piped output)."""
         if not self._tty:
             if end:
                 print(text, file=self._out, flush=True)
             return
         width = shutil.get_terminal_size((80, 20)).columns - 1
-        shown = text + (" \x1b[2;3m" + partial + "\x1b[0m" if partial else "")
+        dim = " \x1b[2;3m" + _underlined(partial, partial_unsure) + "\x1b[0m" if partial else ""
+        shown = _underlined(text, unsure) + dim
         visible = len(text) + (len(partial) + 1 if partial else 0)
         if visible > width:  # keep the newest words on one line so \r can rewrite it
             cut = visible - width
+            kept = tuple((a - cut, b - cut) for a, b in unsure if a >= cut)
             shown = (
-                text[cut:] + (" \x1b[2;3m" + partial + "\x1b[0m" if partial else "")
+                _underlined(text[cut:], kept) + dim
                 if cut < len(text)
                 else ("\x1b[2;3m" + partial[-width:] + "\x1b[0m")
             )
@@ -118,6 +133,15 @@ class TerminalCaptions:
         elif self._tty and self._lines.partial:
             self._out.write("\r\x1b[K")
         self._lines = CaptionLines(keep=2)
+
+
+def _underlined(text: str, spans: tuple[CharSpan, ...]) -> str:
+    pieces, at = [], 0
+    for start, end in sorted(spans):
+        if start >= at:
+            pieces += [text[at:start], "\x1b[4m", text[start:end], "\x1b[24m"]
+            at = end
+    return "".join([*pieces, text[at:]])
 
 
 def run_captions(args: argparse.Namespace) -> int:
