@@ -33,8 +33,9 @@ from typing import Any
 
 import numpy as np
 
+from assistant.audio.pump import pump_audio
 from assistant.audio.source import SAMPLE_RATE, AudioArray, AudioSource
-from assistant.errors import AudioInputError, DeviceLostError, EndOfAudio, ModelNotFoundError
+from assistant.errors import ModelNotFoundError
 from assistant.sounds.alarms import AlarmPatternDetector, AlarmSettings
 from assistant.sounds.classifier import (
     DEFAULT_CLASSIFIER,
@@ -318,36 +319,15 @@ class AlertListener:
     def run(self, stop: threading.Event) -> None:
         """Listen until `stop` is set or a finite source ends. Raises `AssistantError` only when the
         source cannot be opened at all at the start."""
-        self.source.open()
-        self._on_status(f"listening for alerts on {self.source.description}")
         try:
-            while not stop.is_set():
-                try:
-                    chunk = self.source.read(timeout=0.1)
-                except EndOfAudio:
-                    break
-                except DeviceLostError as error:
-                    self._on_status(f"{error} Waiting for it to come back…")
-                    if not self._reconnect(stop):
-                        break
-                    continue
-                if len(chunk):
-                    self._emit(self.detectors.process(chunk))
+            pump_audio(
+                self.source, stop, on_chunk=lambda chunk: self._emit(self.detectors.process(chunk)),
+                on_status=self._on_status, listening=f"listening for alerts on {self.source.description}",
+                reconnect_seconds=self._reconnect_seconds,
+            )  # fmt: skip
             self._emit(self.detectors.finish())
         finally:
-            self.source.close()
             self.detectors.close()
-
-    def _reconnect(self, stop: threading.Event) -> bool:
-        self.source.close()
-        while not stop.wait(self._reconnect_seconds):
-            try:
-                self.source.open()
-            except AudioInputError:
-                continue
-            self._on_status(f"{self.source.description} is back; listening again")
-            return True
-        return False
 
     def _emit(self, events: list[AlertEvent]) -> None:
         for event in events:

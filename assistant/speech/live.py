@@ -12,8 +12,8 @@ import logging
 import threading
 from collections.abc import Callable
 
+from assistant.audio.pump import pump_audio
 from assistant.audio.source import AudioArray, AudioSource
-from assistant.errors import AudioInputError, DeviceLostError, EndOfAudio
 from assistant.speech.engines import RecognizerOptions, SpeechRecognizer, load_recognizer
 from assistant.speech.streaming import StreamingSettings, StreamingTranscriber
 from assistant.speech.types import CaptionEvent
@@ -51,43 +51,29 @@ class LiveCaptioner:
     def run(self, stop: threading.Event) -> None:
         """Caption until `stop` is set or a finite source ends. Raises `AssistantError` only when the
         source cannot be opened at all at the start."""
-        self.source.open()
-        self._on_status(f"listening to {self.source.description}")
-        try:
-            while not stop.is_set():
-                try:
-                    chunk = self.source.read(timeout=0.1)
-                except EndOfAudio:
-                    self._emit(self.transcriber.finish())
-                    return
-                except DeviceLostError as error:
-                    self._emit(self.transcriber.finish())
-                    self._on_status(f"{error} Waiting for it to come back…")
-                    if not self._reconnect(stop):
-                        return
-                    continue
-                if len(chunk):
-                    if self._on_audio is not None:
-                        self._on_audio(chunk)
-                    self.transcriber.insert_audio(chunk)
-                self._emit(self.transcriber.process())
-                self._report_lag()
-            self._emit(self.transcriber.finish())
-        finally:
-            self.source.close()
+        pump_audio(
+            self.source, stop, on_chunk=self._on_chunk, on_status=self._on_status,
+            listening=f"listening to {self.source.description}", on_tick=self._on_tick,
+            on_lost=self._on_source_lost, on_back=self._on_source_back,
+            reconnect_seconds=self._reconnect_seconds,
+        )  # fmt: skip
+        self._emit(self.transcriber.finish())
 
-    def _reconnect(self, stop: threading.Event) -> bool:
-        self.source.close()
-        while not stop.wait(self._reconnect_seconds):
-            try:
-                self.source.open()
-            except AudioInputError:
-                continue
-            self.transcriber.resume()
-            self._lag_reported = False
-            self._on_status(f"{self.source.description} is back; listening again")
-            return True
-        return False
+    def _on_chunk(self, chunk: AudioArray) -> None:
+        if self._on_audio is not None:
+            self._on_audio(chunk)
+        self.transcriber.insert_audio(chunk)
+
+    def _on_tick(self) -> None:
+        self._emit(self.transcriber.process())
+        self._report_lag()
+
+    def _on_source_lost(self) -> None:
+        self._emit(self.transcriber.finish())  # what was said before the device went is final now
+
+    def _on_source_back(self) -> None:
+        self.transcriber.resume()
+        self._lag_reported = False
 
     def _report_lag(self) -> None:
         lagging = self.transcriber.lag_seconds > self.transcriber.settings.max_lag
