@@ -19,6 +19,7 @@ import pytest
 from assistant import cli
 from assistant.audio.sources import load_audio_file
 from assistant.speech.engines import RecognizerOptions, load_recognizer
+from tests.helpers.model_stores import isolated_model_stores
 from tests.helpers.speech import espeak_wav
 
 pytestmark = pytest.mark.slow
@@ -38,12 +39,7 @@ def words(text: str) -> set[str]:
 @pytest.fixture(scope="module", autouse=True)
 def isolated_stores(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """base is joined into a temporary cache, not the user's; no user model folder or hub cache takes part."""
-    root = tmp_path_factory.mktemp("stores")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("XDG_CACHE_HOME", str(root / "cache"))
-        patch.setenv("ASSISTANT_MODELS_DIR", str(root / "user-models"))
-        patch.setenv("HF_HOME", str(root / "hf"))
-        patch.delenv("HF_HUB_CACHE", raising=False)
+    with isolated_model_stores(tmp_path_factory.mktemp("stores")):
         yield
 
 

@@ -15,6 +15,7 @@ import pytest
 from assistant import cli
 from assistant.speech import suggest as speed
 from assistant.speech.suggest import KEEP_UP_RTF, Suggestion, first_run_suggestion, suggest
+from tests.helpers.model_stores import isolated_model_stores
 
 if TYPE_CHECKING:
     from ui.settings import Settings
@@ -25,12 +26,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module", autouse=True)
 def isolated_stores(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """Models joined into a temporary cache; no user model folder or hub cache takes part."""
-    root = tmp_path_factory.mktemp("stores")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("XDG_CACHE_HOME", str(root / "cache"))
-        patch.setenv("ASSISTANT_MODELS_DIR", str(root / "user-models"))
-        patch.setenv("HF_HOME", str(root / "hf"))
-        patch.delenv("HF_HUB_CACHE", raising=False)
+    with isolated_model_stores(tmp_path_factory.mktemp("stores")):
         yield
 
 
