@@ -4,6 +4,7 @@ and a smoke or CO alarm switched off only after the user says yes."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,15 @@ from tests.helpers.alert_mix import chime, mix_at, noise, t3_alarm
 from ui.controller import AppController
 from ui.settings import Area, Key, Settings
 from ui.settings_dialog import SettingsDialog
+
+
+@pytest.fixture
+def app(settings: Settings) -> Iterator[AppController]:
+    controller = AppController(settings, Overrides(captions_at_start=False))
+    controller.start(load_models=False)
+    yield controller
+    controller.shutdown()
+    controller.window.close()
 
 
 @pytest.fixture
@@ -95,53 +105,41 @@ def _answer(qtbot: Any, dialog: SettingsDialog, button: QMessageBox.StandardButt
 
 
 def test_the_sound_alerts_page_names_every_control_asks_before_an_alarm_goes_off_and_reaches_the_alerts(
-    qtbot: Any, settings: Settings, library: SoundLibrary
+    qtbot: Any, app: AppController, settings: Settings, library: SoundLibrary
 ) -> None:
-    app = AppController(settings, Overrides(captions_at_start=False))
-    app.start(load_models=False)
-    try:
-        dialog = _open_sound_alerts_page(qtbot, app)
-        panel = dialog.sound_alerts
-        assert list(panel.switches)[:3] == [SMOKE_ALARM, CO_ALARM, "front door"]  # taught sounds listed
-        assert "Dog" in panel.switches and not panel.switches["Speech"].isChecked()
-        for sound, switch in panel.switches.items():
-            assert switch.accessibleName() == f"Alerts for {sound}"
-            assert panel.sensitivities[sound].accessibleName().endswith("sensitivity")
+    dialog = _open_sound_alerts_page(qtbot, app)
+    panel = dialog.sound_alerts
+    assert list(panel.switches)[:3] == [SMOKE_ALARM, CO_ALARM, "front door"]  # taught sounds listed
+    assert "Dog" in panel.switches and not panel.switches["Speech"].isChecked()
+    for sound, switch in panel.switches.items():
+        assert switch.accessibleName() == f"Alerts for {sound}"
+        assert panel.sensitivities[sound].accessibleName().endswith("sensitivity")
 
-        smoke = panel.switches[SMOKE_ALARM]
-        smoke.click()  # off: a question, and "No" puts it back on
-        _answer(qtbot, dialog, QMessageBox.StandardButton.No)
-        assert smoke.isChecked()
-        smoke.click()
-        _answer(qtbot, dialog, QMessageBox.StandardButton.Yes)
-        assert not smoke.isChecked()
-        panel.switches["Dog"].click()
-        panel.sensitivities["front door"].setValue(0.8)
-        dialog.buttons.button(dialog.buttons.StandardButton.Ok).click()
+    smoke = panel.switches[SMOKE_ALARM]
+    smoke.click()  # off: a question, and "No" puts it back on
+    _answer(qtbot, dialog, QMessageBox.StandardButton.No)
+    assert smoke.isChecked()
+    smoke.click()
+    _answer(qtbot, dialog, QMessageBox.StandardButton.Yes)
+    assert not smoke.isChecked()
+    panel.switches["Dog"].click()
+    panel.sensitivities["front door"].setValue(0.8)
+    dialog.buttons.button(dialog.buttons.StandardButton.Ok).click()
 
-        stored = settings.alert_settings()
-        assert not stored.is_enabled(SMOKE_ALARM) and not stored.is_enabled("Dog")
-        assert stored.is_enabled(CO_ALARM) and stored.sensitivity_of("front door") == pytest.approx(0.8)
-        # The running app took them: the detectors it starts next are built with these choices.
-        assert not app.alerts.alert_settings.is_enabled(SMOKE_ALARM)
-        assert app.alerts.alert_settings.sensitivity_of("front door") == pytest.approx(0.8)
-    finally:
-        app.shutdown()
-        app.window.close()
+    stored = settings.alert_settings()
+    assert not stored.is_enabled(SMOKE_ALARM) and not stored.is_enabled("Dog")
+    assert stored.is_enabled(CO_ALARM) and stored.sensitivity_of("front door") == pytest.approx(0.8)
+    # The running app took them: the detectors it starts next are built with these choices.
+    assert not app.alerts.alert_settings.is_enabled(SMOKE_ALARM)
+    assert app.alerts.alert_settings.sensitivity_of("front door") == pytest.approx(0.8)
 
 
 def test_an_alarm_unticked_without_a_yes_stays_on_when_the_dialog_is_saved(
-    qtbot: Any, settings: Settings, library: SoundLibrary
+    qtbot: Any, app: AppController, settings: Settings, library: SoundLibrary
 ) -> None:
-    app = AppController(settings, Overrides(captions_at_start=False))
-    app.start(load_models=False)
-    try:
-        dialog = _open_sound_alerts_page(qtbot, app)
-        dialog.sound_alerts.switches[SMOKE_ALARM].click()
-        qtbot.waitUntil(lambda: dialog.sound_alerts.confirm_box is not None, timeout=2_000)
-        dialog.sound_alerts.save()  # saved while the question is still open, unanswered
-        assert settings.alert_settings().is_enabled(SMOKE_ALARM)
-        _answer(qtbot, dialog, QMessageBox.StandardButton.No)
-    finally:
-        app.shutdown()
-        app.window.close()
+    dialog = _open_sound_alerts_page(qtbot, app)
+    dialog.sound_alerts.switches[SMOKE_ALARM].click()
+    qtbot.waitUntil(lambda: dialog.sound_alerts.confirm_box is not None, timeout=2_000)
+    dialog.sound_alerts.save()  # saved while the question is still open, unanswered
+    assert settings.alert_settings().is_enabled(SMOKE_ALARM)
+    _answer(qtbot, dialog, QMessageBox.StandardButton.No)
