@@ -246,12 +246,19 @@ def _finish_transcript(writer: TranscriptWriter) -> None:
         _note(f"saved {writer.count} captions to {writer.path}")
 
 
-def _transcribe_on_server(args: argparse.Namespace, audio: Any) -> list[Any] | None:
-    """The server's transcript segments; None (said why) when it has none to give."""
+def _server_then_local_segments(args: argparse.Namespace) -> Iterator[Any]:
+    """The recording's transcript from the server, decoded and sent five minutes at a time (hours are
+    never in memory whole); if the server cannot transcribe, or fails part way, this computer goes on
+    from where the server stopped, so nothing it heard is lost or heard twice."""
+    import itertools
+
+    from assistant.audio.source import SAMPLE_RATE
+    from assistant.audio.sources import iter_audio_file
     from assistant.remote.address import parse_server_url
     from assistant.remote.errors import ServerError
     from assistant.remote.keys import server_key
     from assistant.remote.transcribe import RemoteTranscriber
+    from assistant.speech.engines import stream_pieces
     from assistant.speech.transcripts import TranscriptSegment
 
     host = parse_server_url(args.server).display
@@ -261,37 +268,39 @@ def _transcribe_on_server(args: argparse.Namespace, audio: Any) -> list[Any] | N
         api_key=lambda: server_key(host),
         allow_insecure=args.allow_insecure,
     )
+    # Opened here, before anything is sent: a missing or unreadable file is said first.
+    pieces = stream_pieces(iter_audio_file(args.file))  # a str: Path() would turn http:// into http:/
     print(f"assistant: sending the recording to {host}", file=sys.stderr, flush=True)
-    try:
-        return [TranscriptSegment(s.start, s.end, s.text) for s in transcriber.transcribe(audio)]
-    except ServerError as error:
-        print(f"assistant: {error} Transcribing on this computer instead.", file=sys.stderr, flush=True)
-        return None
+    with contextlib.closing(transcriber):
+        for offset, piece in pieces:
+            done = 0.0  # seconds of this piece the server has given text for
+            try:
+                for segment in transcriber.transcribe(piece, offset=offset):
+                    yield TranscriptSegment(segment.start, segment.end, segment.text)
+                    done = segment.end - offset
+            except ServerError as error:
+                resume = f" from {_clock(offset + done)}" if offset + done else ""
+                print(
+                    f"assistant: {error} Transcribing on this computer instead{resume}.",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                rest = itertools.chain([piece[round(done * SAMPLE_RATE) :]], (p for _, p in pieces))
+                yield from _local_segments(args, rest, offset + done)
+                return
+            del piece  # not held while the next piece is cut
 
 
-def run_transcribe(args: argparse.Namespace) -> int:
-    from assistant.audio.sources import iter_audio_file, load_audio_file
+def _clock(seconds: float) -> str:
+    minutes, second = divmod(int(seconds), 60)
+    return f"{minutes // 60}:{minutes % 60:02d}:{second:02d}" if minutes >= 60 else f"{minutes}:{second:02d}"
+
+
+def _local_segments(args: argparse.Namespace, audio: Any, offset: float = 0.0) -> Iterator[Any]:
+    """This computer's transcript of `audio` (an array or blocks), timed from `offset` seconds."""
     from assistant.speech.engines import RecognizerOptions, load_recognizer
-    from assistant.speech.transcripts import TranscriptSegment, check_writable, write_transcript
+    from assistant.speech.transcripts import TranscriptSegment
 
-    if args.output:
-        check_writable(args.output)  # a bad name or folder is said before the slow work, not after
-    audio: Any
-    if args.server:
-        audio = load_audio_file(args.file)  # a str: Path() would turn http:// into http:/
-        from_server = _transcribe_on_server(args, audio)
-        if from_server is not None:
-            if not args.output:
-                for segment_text in from_server:
-                    print(segment_text.text, flush=True)
-                return 0
-            write_transcript(from_server, Path(args.output))
-            print(f"assistant: wrote {len(from_server)} segments to {args.output}", file=sys.stderr)
-            return 0
-    else:
-        # Decoded block by block as it is transcribed: hours of audio are never in memory whole.
-        # Opening it here says a missing or unreadable file before the model loads.
-        audio = iter_audio_file(args.file)
     recognizer = load_recognizer(
         args.engine,
         args.model,
@@ -302,13 +311,29 @@ def run_transcribe(args: argparse.Namespace) -> int:
             threads=args.threads,
         ),
     )
+    for segment in recognizer.transcribe_long(audio):
+        yield TranscriptSegment(offset + segment.start, offset + segment.end, segment.text)
+
+
+def run_transcribe(args: argparse.Namespace) -> int:
+    from assistant.audio.sources import iter_audio_file
+    from assistant.speech.transcripts import check_writable
+
+    if args.output:
+        check_writable(args.output)  # a bad name or folder is said before the slow work, not after
+    if args.server:
+        transcript = _server_then_local_segments(args)
+    else:
+        # Decoded block by block as it is transcribed: hours of audio are never in memory whole.
+        # Opening it here says a missing or unreadable file before the model loads.
+        transcript = _local_segments(args, iter_audio_file(args.file))
     segments = []
     heard = 0
     try:
-        for segment in recognizer.transcribe_long(audio):
+        for segment in transcript:
             heard += 1
             if args.output:
-                segments.append(TranscriptSegment(segment.start, segment.end, segment.text))
+                segments.append(segment)
             else:
                 print(segment.text, flush=True)
     except AudioInputError as error:

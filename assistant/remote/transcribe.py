@@ -7,7 +7,13 @@ on-device: this is for whole files only (`assistant transcribe FILE --server URL
 The recording is sent in pieces of at most `CHUNK_SECONDS` as 16 kHz mono WAV, each cut at the quietest
 moment of its last seconds: servers differ in how much they take at once (`transformers serve` reads
 only the first 30 s), and a cut in a pause does not split a word. Each piece comes back as one segment
-with its place in the recording, so `.srt` and `.vtt` transcripts keep their timing.
+with its place in the recording, so `.srt` and `.vtt` transcripts keep their timing. A piece that is
+all but silent (under `SILENT_RMS`) is not sent: there is nothing to hear in it, and Whisper given
+silence invents "Thank you.".
+
+A recording of hours is given a five-minute stretch at a time (`transcribe(audio, offset=...)`, the
+stretches `assistant transcribe` decodes block by block), so it is never in memory whole; the client
+and the chosen model are kept from one stretch to the next until `close()`.
 """
 
 from __future__ import annotations
@@ -33,6 +39,8 @@ CHUNK_SECONDS = 25.0
 """The longest piece sent at once (Whisper reads 30 s windows)."""
 CUT_SEARCH_SECONDS = 5.0
 """A piece is cut at the quietest 0.1 s within its last this many seconds."""
+SILENT_RMS = 1e-3
+"""A piece quieter than this (-60 dBFS) holds no speech and is not sent."""
 DEFAULT_TIMEOUT_S = 120.0
 
 
@@ -74,7 +82,8 @@ def wav_bytes(samples: npt.NDArray[np.float32], sample_rate: int = SAMPLE_RATE) 
 
 
 class RemoteTranscriber:
-    """Sends a recording to the server's transcription endpoint. The constructor opens nothing."""
+    """Sends a recording to the server's transcription endpoint. The constructor opens nothing; the first
+    `transcribe` opens a connection, which `close()` (or `contextlib.closing`) closes."""
 
     def __init__(
         self,
@@ -91,26 +100,39 @@ class RemoteTranscriber:
         self._timeout = timeout
         self._allow_insecure = allow_insecure
         self._key = ""
+        self._client: Any = None
 
     @property
     def host(self) -> str:
         return self.address.display
 
-    def transcribe(self, audio: npt.NDArray[np.float32]) -> Iterator[RemoteSegment]:
-        """The recording's text, piece by piece as the server returns it. Raises `ServerError` (a 404
-        when the server has no transcription endpoint) before the first piece or part-way through."""
-        check_transport(self.address, self._allow_insecure)
-        key = self._api_key() if callable(self._api_key) else self._api_key
-        self._key = key or ""
-        client = make_client(self.address, self._key, self._timeout)
-        try:
-            model = self.model or self._pick_model(client)
-            for start, end in chunk_bounds(audio):
-                text = self._one_piece(client, model, audio[start:end])
-                if text:
-                    yield RemoteSegment(start / SAMPLE_RATE, end / SAMPLE_RATE, text)
-        finally:
-            client.close()
+    def transcribe(self, audio: npt.NDArray[np.float32], offset: float = 0.0) -> Iterator[RemoteSegment]:
+        """The text of `audio` (which starts `offset` seconds into the recording), piece by piece as the
+        server returns it, timed in the recording. Raises `ServerError` (a 404 when the server has no
+        transcription endpoint) before the first piece or part-way through."""
+        client = self._open()
+        model = self.model = self.model or self._pick_model(client)
+        for start, end in chunk_bounds(audio):
+            piece = audio[start:end]
+            if float(np.sqrt(np.mean(np.square(piece)))) < SILENT_RMS:
+                continue
+            text = self._one_piece(client, model, piece)
+            if text:
+                yield RemoteSegment(offset + start / SAMPLE_RATE, offset + end / SAMPLE_RATE, text)
+
+    def close(self) -> None:
+        """Close the connection to the server (a later `transcribe` opens a new one)."""
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def _open(self) -> Any:
+        if self._client is None:
+            check_transport(self.address, self._allow_insecure)
+            key = self._api_key() if callable(self._api_key) else self._api_key
+            self._key = key or ""
+            self._client = make_client(self.address, self._key, self._timeout)
+        return self._client
 
     def _pick_model(self, client: Any) -> str:
         """A listed model with "whisper" in its name, else the first one."""
