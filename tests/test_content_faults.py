@@ -3,6 +3,8 @@ float recording with NaN samples, a vocabulary too long for the prompt. Each fil
 
 from __future__ import annotations
 
+import itertools
+import json
 import logging
 import subprocess
 import sys
@@ -21,6 +23,8 @@ from assistant.speech.engines import (
     RecognizerOptions,
     load_recognizer,
 )
+from assistant.speech.evaluation import normalise_text, word_error_rate
+from assistant.speech.types import CaptionEvent
 from assistant.vision.image import load_image
 from tests.helpers.data import SPEECH_DIR
 
@@ -98,7 +102,8 @@ def _pink_noise(seconds: float, rms: float, seed: int) -> np.ndarray:
     return np.clip(noise * (rms / float(np.sqrt(np.mean(noise**2)))), -1.0, 1.0).astype(np.float32)
 
 
-def _finals(audio: np.ndarray) -> list[str]:
+def _final_events(audio: np.ndarray) -> list[CaptionEvent]:
+    """The final captions of `audio` streamed through the real transcriber (tiny.en, Silero VAD)."""
     from assistant.speech.live import build_transcriber
 
     transcriber = build_transcriber(load_recognizer("faster-whisper", "tiny.en"))
@@ -107,7 +112,11 @@ def _finals(audio: np.ndarray) -> list[str]:
         transcriber.insert_audio(audio[offset : offset + 1600])
         events += transcriber.process()
     events += transcriber.finish()
-    return [event.text for event in events if event.kind == "final" and event.text]
+    return [event for event in events if event.kind == "final" and event.text]
+
+
+def _finals(audio: np.ndarray) -> list[str]:
+    return [event.text for event in _final_events(audio)]
 
 
 def test_loud_pink_noise_and_fractions_of_a_word_give_no_captions() -> None:
@@ -118,6 +127,38 @@ def test_loud_pink_noise_and_fractions_of_a_word_give_no_captions() -> None:
     for start, seconds in [(0.0, 0.1), (2.0, 0.1), (4.5, 0.1), (7.0, 0.1), (4.5, 0.5)]:
         clip = speech[int(start * SAMPLE_RATE) : int((start + seconds) * SAMPLE_RATE)]
         assert _finals(clip) == [], (start, seconds)
+
+
+def test_speech_between_bursts_of_loud_pink_noise_is_captioned_once_in_order() -> None:
+    """With the "I'm..." from pink noise came a final that overlapped the one before it in audio time,
+    saying its words again. Two clips with noise under them, and 5 s of loud pink noise before, between
+    and after: no final in the noise, none reaching back into the one before it, no words said twice."""
+    clips = [CLIP, SPEECH_DIR / "ljspeech_LJ001-0001.flac"]
+    references = {
+        clip["file"]: clip["reference"] for clip in json.loads((SPEECH_DIR / "transcripts.json").read_text())
+    }
+    parts, spans, at = [_pink_noise(5.0, 0.3, seed=3)], [], 5.0
+    for number, path in enumerate(clips):
+        speech = load_audio_file(path)
+        seconds = len(speech) / SAMPLE_RATE
+        parts += [np.clip(speech + _pink_noise(seconds, 0.05, seed=10 + number), -1.0, 1.0)]
+        parts += [_pink_noise(5.0, 0.3, seed=4 + number)]
+        spans.append((at, at + seconds))
+        at += seconds + 5.0
+    finals = _final_events(np.concatenate(parts).astype(np.float32))
+    assert finals
+    for final in finals:  # each in the speech (a final full stop may be timed a little after it)
+        middle = (final.start + final.end) / 2
+        assert any(start - 0.5 <= middle <= end + 0.5 for start, end in spans), final
+    for before, after in itertools.pairwise(finals):
+        assert after.start >= before.end, (before, after)  # in audio time, one after the other
+    words = normalise_text(" ".join(final.text for final in finals)).split()
+    for size in range(2, len(words) // 2 + 1):
+        for at_word in range(len(words) - 2 * size + 1):
+            run = words[at_word : at_word + size]
+            assert run != words[at_word + size : at_word + 2 * size], run  # no words said twice in a row
+    said = " ".join(references[path.name] for path in clips)
+    assert word_error_rate([said], [" ".join(final.text for final in finals)]) < 0.4
 
 
 @pytest.mark.parametrize("what", ["60 s of loud pink noise", "0.1 s of a word"])

@@ -3,7 +3,16 @@ unsure words of a caption."""
 
 from __future__ import annotations
 
-from assistant.speech.streaming import StreamingTranscriber, _without_hallucinated_tail, caption_text
+from typing import Any, cast
+
+import numpy as np
+
+from assistant.speech.streaming import (
+    StreamingTranscriber,
+    _Utterance,
+    _without_hallucinated_tail,
+    caption_text,
+)
 from assistant.speech.types import Word
 
 
@@ -49,3 +58,15 @@ def test_caption_text_spans_the_words_under_the_probability_floor() -> None:
     assert text == "Take two tablets."
     assert [text[a:b] for a, b in unsure] == ["two"]
     assert caption_text(heard, unsure_below=0.0) == ("Take two tablets.", ())
+
+
+def test_finals_never_overlap_and_audio_already_captioned_is_not_captioned_again() -> None:
+    transcriber = StreamingTranscriber(cast(Any, None), cast(Any, None))  # commits need no model
+    utterance = _Utterance(start=0.0, audio=np.zeros(0, np.float32))
+    [first] = transcriber._commit(utterance, words("ask not what"))  # 0.0 - 0.9 s
+    # Whisper timed the next word 0.02 s into the last one: the final starts where the last ended.
+    [second] = transcriber._commit(utterance, words("your country", start=0.88))
+    assert second.start == first.end and second.text == "your country"
+    # The same audio made final again (heard twice) shows nothing.
+    assert transcriber._commit(utterance, words("your country", start=0.88)) == []
+    assert [w.text for w in utterance.committed][-2:] == [" your", " country"]  # the model's state is kept

@@ -22,6 +22,9 @@ How captions are committed:
   more, with a beam search (`final_beam_size`) over the words not yet committed, and everything is
   committed at once: this is what makes the end of a sentence final quickly. Words still under
   `unsure_probability` then are marked unsure in the caption event, to be shown distinctly.
+- Finals follow one another in audio time: Whisper's word times can reach a few hundredths of a second
+  back into the last final, so such a word is made to start where that final ended, and a word wholly
+  inside audio already made final (the same audio heard twice) is not shown again.
 - The audio buffer is trimmed after a committed sentence end, and force-committed when an utterance
   runs past `max_utterance` seconds, so memory and decode cost stay bounded.
 - If decoding falls behind real time (the caller hands over several seconds at once), partial decodes
@@ -188,6 +191,7 @@ class StreamingTranscriber:
         self._boundaries: list[tuple[str, float]] = []  # VAD transitions not yet handled
         self._context = ""  # committed text before the current utterance's window, for the prompt
         self._last_partial = ""
+        self._finals_until = 0.0  # stream seconds where the last final caption ended
         self._decode_cost = 0.3  # CPU seconds of the last decode, for the adaptive interval
         self.decode_seconds_total = 0.0
         self.decodes = 0
@@ -385,7 +389,7 @@ class StreamingTranscriber:
                 break
         events: list[CaptionEvent] = []
         if agreed:
-            events.append(self._commit(utterance, agreed))
+            events += self._commit(utterance, agreed)
         pending = words[len(agreed) :]
         utterance.previous = pending
         events += self._trim(utterance)
@@ -401,10 +405,23 @@ class StreamingTranscriber:
             agreed.append(new)
         return agreed
 
-    def _commit(self, utterance: _Utterance, words: list[Word]) -> CaptionEvent:
+    def _commit(self, utterance: _Utterance, words: list[Word]) -> list[CaptionEvent]:
+        """Make `words` final: the model continues from them; the caption shows those after the last
+        final in audio time (none, or a final that never overlaps the one before it)."""
         utterance.committed.extend(words)
+        partial_shown = bool(self._last_partial)
         self._last_partial = ""
-        return self._event("final", words)
+        floor = self._finals_until
+        shown = [
+            w if w.start >= floor else Word(w.text, floor, w.end, w.probability)
+            for w in words
+            if w.start >= floor or w.end > floor
+        ]
+        if not shown:
+            log.info("captions: dropped a final of audio already captioned: %r", words_text(words))
+            return [CaptionEvent("partial", "", floor, floor, self._now())] if partial_shown else []
+        self._finals_until = max(floor, shown[-1].end)
+        return [self._event("final", shown)]
 
     def _event(self, kind: CaptionKind, words: list[Word]) -> CaptionEvent:
         text, unsure = caption_text(words, self.settings.unsure_probability)
@@ -426,7 +443,7 @@ class StreamingTranscriber:
         events: list[CaptionEvent] = []
         words = self._final_words(utterance, until)
         if words:
-            events.append(self._commit(utterance, words))
+            events += self._commit(utterance, words)
         elif self._last_partial:
             events.append(CaptionEvent("partial", "", until, until, self._now()))
             self._last_partial = ""
@@ -453,7 +470,7 @@ class StreamingTranscriber:
             # Nobody paused and little agreed for a long time: commit all but the last word.
             log.info("captions: utterance longer than %.0f s, committing early", self.settings.max_utterance)
             words = utterance.previous[:-1]
-            events.append(self._commit(utterance, words))
+            events += self._commit(utterance, words)
             utterance.previous = utterance.previous[len(words) :]
         if length < self.settings.trim_after or not utterance.committed:
             return events
