@@ -175,6 +175,30 @@ class DesktopUnavailableError(RuntimeError):
 
 
 @contextmanager
+def private_display(
+    log_dir: Path,
+    *,
+    prefix: str,
+    unavailable: type[RuntimeError],
+    size: tuple[int, int] | None = None,
+) -> Iterator[tuple[str, Path]]:
+    """A private Xvfb display and a scratch folder for its session's sockets and logs: (display, root);
+    `unavailable` (with Xvfb's reason) when the display will not start. Both are gone at the end."""
+    root = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))  # short: sockets live here
+    log_path = log_dir / "xvfb.log"
+    server = XvfbServer(log_path=log_path) if size is None else XvfbServer(size, log_path)
+    try:
+        try:
+            display = server.start()
+        except XUnavailableError as error:
+            raise unavailable(str(error)) from error
+        yield display, root
+    finally:
+        server.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@contextmanager
 def screen_reader_desktop(
     log_dir: Path, programs: Sequence[str], size: tuple[int, int] | None = None, prefix: str = "desktop-"
 ) -> Iterator[tuple[str, DesktopSession, speechd.SpeechDispatcherServer]]:
@@ -184,25 +208,17 @@ def screen_reader_desktop(
     problem = speechd.available()
     if absent or problem:
         raise DesktopUnavailableError(f"missing {absent or problem} (scripts/setup.sh --test installs them)")
-    root = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))  # short: sockets live here
-    log_path = log_dir / "xvfb.log"
-    server = XvfbServer(log_path=log_path) if size is None else XvfbServer(size, log_path)
-    try:
-        display = server.start()
-    except XUnavailableError as error:
-        shutil.rmtree(root, ignore_errors=True)
-        raise DesktopUnavailableError(str(error)) from error
-    session = DesktopSession(display, root)
-    speech = speechd.SpeechDispatcherServer(root / "speechd")
-    try:
-        xcb = qt_xcb_problem(display)
-        if xcb is not None:
-            raise DesktopUnavailableError(f"Qt cannot open a window on Xvfb: {xcb}")
-        session.start_dbus().start_accessibility().start_window_manager()
-        speech.start()
-        yield display, session, speech
-    finally:
-        speech.stop()
-        session.stop()
-        server.stop()
-        shutil.rmtree(root, ignore_errors=True)
+    screen = private_display(log_dir, prefix=prefix, unavailable=DesktopUnavailableError, size=size)
+    with screen as (display, root):
+        session = DesktopSession(display, root)
+        speech = speechd.SpeechDispatcherServer(root / "speechd")
+        try:
+            xcb = qt_xcb_problem(display)
+            if xcb is not None:
+                raise DesktopUnavailableError(f"Qt cannot open a window on Xvfb: {xcb}")
+            session.start_dbus().start_accessibility().start_window_manager()
+            speech.start()
+            yield display, session, speech
+        finally:
+            speech.stop()
+            session.stop()

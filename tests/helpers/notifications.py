@@ -10,17 +10,14 @@ back what a user would have seen pop up. No pytest here.
 
 from __future__ import annotations
 
-import shutil
 import subprocess
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.helpers.desktop import DesktopSession, missing
+from tests.helpers.desktop import DesktopSession, missing, private_display
 from tests.helpers.polling import poll_until
-from tests.helpers.x11 import XUnavailableError, XvfbServer
 
 PROGRAMS = ("dunst", "dunstctl", "dbus-daemon", "Xvfb")
 
@@ -97,34 +94,27 @@ def notification_daemon(log_dir: Path) -> Iterator[NotificationDaemon]:
     absent = missing([*PROGRAMS, "dbus-send"])
     if absent:
         raise NotificationDaemonUnavailableError(f"missing {absent} (scripts/setup.sh --test installs them)")
-    root = Path(tempfile.mkdtemp(prefix="notify-", dir="/tmp"))  # short: the bus socket lives here
-    server = XvfbServer(log_path=log_dir / "xvfb.log")
-    try:
-        display = server.start()
-    except XUnavailableError as error:
-        shutil.rmtree(root, ignore_errors=True)
-        raise NotificationDaemonUnavailableError(str(error)) from error
-    session = DesktopSession(display, root)
-    record = root / "received.tsv"
-    script = root / "record.sh"
-    script.write_text(_RECORDER.format(log=record), encoding="utf-8")
-    script.chmod(0o755)
-    config = root / "dunstrc"
-    config.write_text(_CONFIG.format(script=script), encoding="utf-8")
-    try:
-        session.start_dbus()
-        dunst = session.start("dunst", ["dunst", "-config", str(config)])
-        daemon = NotificationDaemon(session, record)
-        poll_until(
-            lambda: daemon._serving() or not dunst.running(),
-            15,
-            "dunst on the session bus",
-        )
-        if not dunst.running():
-            log = (root / "dunst.log").read_text(errors="replace")
-            raise NotificationDaemonUnavailableError(f"dunst would not start: {log[-500:]}")
-        yield daemon
-    finally:
-        session.stop()
-        server.stop()
-        shutil.rmtree(root, ignore_errors=True)
+    screen = private_display(log_dir, prefix="notify-", unavailable=NotificationDaemonUnavailableError)
+    with screen as (display, root):
+        session = DesktopSession(display, root)
+        record = root / "received.tsv"
+        script = root / "record.sh"
+        script.write_text(_RECORDER.format(log=record), encoding="utf-8")
+        script.chmod(0o755)
+        config = root / "dunstrc"
+        config.write_text(_CONFIG.format(script=script), encoding="utf-8")
+        try:
+            session.start_dbus()
+            dunst = session.start("dunst", ["dunst", "-config", str(config)])
+            daemon = NotificationDaemon(session, record)
+            poll_until(
+                lambda: daemon._serving() or not dunst.running(),
+                15,
+                "dunst on the session bus",
+            )
+            if not dunst.running():
+                log = (root / "dunst.log").read_text(errors="replace")
+                raise NotificationDaemonUnavailableError(f"dunst would not start: {log[-500:]}")
+            yield daemon
+        finally:
+            session.stop()
