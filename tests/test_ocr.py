@@ -367,6 +367,21 @@ def test_spaces_come_back_where_the_page_has_a_gap(text: str, wide: dict[int, fl
     assert restore_spaces(text, gaps_between(text, wide)) == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "wide", "expected"),
+    [
+        # a phone number's groups are spaced alike: the gap before "1688" is the gap before "844"
+        ("01228441688", {3: 0.63, 6: 0.63}, "0122 844 1688"),
+        ("01228441688", {3: 0.63, 6: 0.5}, "0122 8441688"),  # narrower than the line's digit space
+        ("15 20", {0: 0.6}, "15 20"),  # no space between other digits to compare with: a "1" in a cell
+    ],
+)
+def test_a_gap_next_to_a_one_is_a_space_when_as_wide_as_the_lines_digit_spaces(
+    text: str, wide: dict[int, float], expected: str
+) -> None:
+    assert restore_spaces(text, gaps_between(text, wide)) == expected
+
+
 def test_a_gap_does_not_cut_a_known_word_into_pieces_that_are_not_words(segmenter: WordSegmenter) -> None:
     # "costs" in a monospaced font can show a wide gap before its "s"; "ofwhich" is two words.
     assert restore_spaces("costs", gaps_between("costs", {3: 0.6}), segmenter) == "costs"

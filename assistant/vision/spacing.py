@@ -16,7 +16,9 @@ number is wide enough for the kind of neighbours; the thresholds come from the g
 - inside a number ("13.37", "07:15", "03/2027") and before closing punctuation: never;
 - between digits: 0.40 pitch (real spaces measured >= 0.44, none inside a number above 0.37), but 0.66
   next to a "1", which is narrow and stands in a wide cell ("15" measured up to 0.62; 2 of 18 real
-  spaces next to a "1" fall below, and are missed rather than a number cut in two);
+  spaces next to a "1" fall below, and are missed rather than a number cut in two), unless the same
+  line shows a space between other digits no wider than that gap (`SAME_AS_SPACE`): a phone number's
+  groups are spaced alike, "0122 844 1688";
 - between a letter and a digit: 0.38 ("EXP 03", "500 mg"; real spaces >= 0.33, none between letter and
   digit of one token above 0.35);
 - between letters: 0.42, and never inside a known word ("children" stays whole even if its "il" gap is
@@ -39,6 +41,9 @@ DIGIT_ONE_GAP = 0.66
 LETTER_DIGIT_GAP = 0.38
 LETTER_GAP = 0.42
 AFTER_PUNCTUATION_GAP = 0.45
+SAME_AS_SPACE = 0.9
+"""A gap next to a "1" (between DIGIT_GAP and DIGIT_ONE_GAP) is a space when it is at least this share of
+the narrowest space found between other digits of the same line."""
 
 _MIN_CHARACTERS = 3  # a line needs this many characters for its median pitch to mean anything
 _CLOSING = set(".,:;!?)]}%°'\"’”")
@@ -63,12 +68,27 @@ def restore_spaces(text: str, gaps: Sequence[float | None], lexicon: Lexicon | N
     if len(gaps) != max(len(characters) - 1, 0):
         return text  # the positions do not belong to this text: change nothing
     split_after: set[int] = set()
+    ones: list[tuple[int, float]] = []  # digit pairs next to a "1" with a gap that might be a space
     for pair, gap in enumerate(gaps):
         (left_index, _), (right_index, _) = characters[pair], characters[pair + 1]
         if gap is None or right_index != left_index + 1:
             continue
-        if gap >= _needed_gap(text, left_index):
+        needed = _needed_gap(text, left_index)
+        if gap >= needed:
             split_after.add(left_index)
+        elif needed == DIGIT_ONE_GAP and gap >= DIGIT_GAP:
+            ones.append((left_index, gap))
+    # A space next to a "1" as wide as a space between other digits of the same line is a space too
+    # ("0122 844 1688": the gap before the "1" is the gap before the "8").
+    digit_spaces = [
+        gap
+        for pair, gap in enumerate(gaps)
+        if gap is not None
+        and characters[pair][0] in split_after
+        and _needed_gap(text, characters[pair][0]) == DIGIT_GAP
+    ]
+    if digit_spaces:
+        split_after.update(index for index, gap in ones if gap >= SAME_AS_SPACE * min(digit_spaces))
     if not split_after:
         return text
     out: list[str] = []
