@@ -166,3 +166,67 @@ def test_lines_with_misread_numbers_are_marked_unsure_and_said_as_unclear(reader
     assert all(line.unsure for line in misread), [(line.text, line.unsure) for line in result.lines]
     assert result.spoken.count("unclear: ") == len(unsure), result.spoken
     assert "unclear" not in result.text  # the printed text stays exactly as read
+
+
+def test_rotated_row_keeps_its_end_beside_the_row_below(reader: RapidOcrReader) -> None:
+    box = label("medicine", 4)  # rotated, blurred: "LOT D91157" sits under the end of the row above it
+    assert "rotate" in box.degradations
+    assert "Store below 30°C in a dry place" in box.lines
+
+    result, score = read(reader, box)
+
+    # the upright rectangles around the two rows overlap; the rows, measured along their slope, do not
+    assert re.search(r"\bin a dry place\b", result.text), result.text
+    assert score.numbers_exact >= score.numbers - 1, result.text
+    assert score.numbers_wrong <= 1, result.text
+
+
+def test_rotated_nutrition_value_is_read_whole_beside_its_name(reader: RapidOcrReader) -> None:
+    food = label("food", 5)  # rotated serif panel: "Fat 18.3 g" under "Energy 1594 kJ / 381 kcal"
+    assert "rotate" in food.degradations
+
+    result, score = read(reader, food)
+
+    assert score.table_rows_kept >= score.table_rows - 1, result.text
+    assert re.search(r"\b18\.3 g\b", result.text), result.text
+    assert score.numbers_wrong <= 1, result.text
+
+
+def test_phone_number_groups_are_split_alike_next_to_a_one(reader: RapidOcrReader) -> None:
+    letter = label("letter", 2)  # "call 0122 844 1688.", read as one run of digits, in perspective
+    assert "To change it, call 0122 844 1688." in letter.lines
+
+    result, _ = read(reader, letter)
+
+    assert "0122 844 1688" in result.text, result.text
+
+
+def misread_numbers_are_unsure(item: Label, result: ReadResult) -> bool:
+    """Whether every line holding a number that is not on the label is marked unsure."""
+    printed = {token for line in item.lines for token in line.split()}
+    return all(
+        line.unsure
+        for line in result.lines
+        if any(token not in printed for token in re.findall(r"\S*\d\S*", line.text))
+    )
+
+
+@pytest.mark.parametrize(
+    ("kind", "index", "number"),
+    [
+        ("two_column", 0, "4.50"),  # blurred monospaced type: the first reading is "4.5e"
+        ("two_column", 3, "11"),  # blurred serif type: the first reading is "II"
+    ],
+)
+def test_doubtful_number_is_read_again_from_a_wider_crop(
+    reader: RapidOcrReader, kind: str, index: int, number: str
+) -> None:
+    page = label(kind, index)
+    assert any(number in line.split() for line in page.lines)
+
+    result, score = read(reader, page)
+
+    # read right, or at the very least not read out as fact
+    assert number in result.text.split() or misread_numbers_are_unsure(page, result), result.text
+    assert misread_numbers_are_unsure(page, result), [(line.text, line.unsure) for line in result.lines]
+    assert score.numbers_exact >= score.numbers - 1, result.text

@@ -36,11 +36,13 @@ the rest follows in reading order. Photos keep `read`, unchanged.
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import numpy as np
 
@@ -95,6 +97,11 @@ UNSURE_WORD_SCORE = 0.6
 number and 17 of 29 lines with any wrong token, and 73 of 1,430 right lines (5 %); at 0.9 for numbers,
 9 of 12 and 157 right lines (11 %). The recogniser is often unsure of a space, or of a letter in a
 common word it still reads right, so those do not count."""
+REREAD_MARGINS = ((0.0, 0.15), (0.15, 0.3), (0.3, 0.3))
+"""Margins (along the line, across it, in line heights) added on each side of the detector's box when
+a line read with doubt is read again (`RapidOcrReader._reread`). More than a third of a line height
+across takes in the next line of a paragraph."""
+_REREAD_SAME = 0.8  # a second reading must share this much of its characters with the first
 _FLIP_CHECK_SCORE = 0.75  # a page read this poorly (median line score) is tried upside down too
 _FLIP_MARGIN = 0.1  # and read that way when it scores this much better
 UNCLEAR = "unclear: "
@@ -191,7 +198,7 @@ class RapidOcrReader:
             turned_rows = self._recognise(turned)
             if turned_rows and _median_score(turned_rows) >= _median_score(rows) + _FLIP_MARGIN:
                 frame, rows, upside_down = turned, turned_rows, True
-        ordered = order_lines(self._lines(rows, cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)))
+        ordered = order_lines(self._lines(rows, cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY), frame))
         return ReadResult(lines=ordered, text=layout_text(ordered), upside_down=upside_down)
 
     def read_screen(self, frame: Frame, on_lines: LinesCallback | None = None) -> ReadResult:
@@ -231,11 +238,16 @@ class RapidOcrReader:
                 on_lines(remaining)
         return ReadResult(lines=ordered, text=layout_text(ordered))
 
-    def _lines(self, rows: Sequence[_Recognised], gray: np.ndarray) -> list[TextLine]:
-        """The confident lines of `rows`, repaired, in the order given."""
+    def _lines(
+        self, rows: Sequence[_Recognised], gray: np.ndarray, frame: Frame | None = None
+    ) -> list[TextLine]:
+        """The confident lines of `rows`, repaired, in the order given. With the `frame` (photos), a
+        line the recogniser was unsure of is read again from wider crops (`_reread`)."""
         lines: list[TextLine] = []
         for recognised in rows:
-            text, unsure = self._repair(recognised, gray)
+            text, unsure, doubts = self._repaired(recognised, gray)
+            if unsure and frame is not None:
+                text, unsure, recognised = self._reread(recognised, text, doubts, gray, frame)
             line = TextLine(
                 text,
                 _bounding_box(recognised.quad),
@@ -246,6 +258,39 @@ class RapidOcrReader:
             if self._is_confident(line):
                 lines.append(line)
         return lines
+
+    def _reread(
+        self, recognised: _Recognised, text: str, doubts: Sequence[str], gray: np.ndarray, frame: Frame
+    ) -> tuple[str, bool, _Recognised]:
+        """A line read with doubt ("4.5e" for "4.50", "II" for "11" in blurred type), read again from
+        crops with more margin around it (`REREAD_MARGINS`): the detector's box is drawn tight, and a
+        blurred character at its edge loses the ink that tells an "e" from a "0". The reading the
+        recogniser is most confident of, of nearly the same characters, is kept; it stays marked unsure
+        if it has a doubtful character, or reads a token the first reading doubted (`doubts`) the same
+        way: read the same twice is no proof ("LOT 87741" for "LOT B7741", doubted, then read sure)."""
+        staged: Any = self._engine
+        if not hasattr(staged, "text_rec"):
+            return text, True, recognised
+        bgr = np.ascontiguousarray(frame[:, :, ::-1])
+        height, width = frame.shape[:2]
+        quads = [_widened(recognised.quad, along, across, width, height) for along, across in REREAD_MARGINS]
+        first = recognised.text.replace(" ", "")
+        best = recognised
+        # one crop a call: in a batch the recogniser pads each crop to the widest, which reads differently
+        readings = [_recognise_quads(staged, bgr, [np.asarray(quad, dtype=np.float32)])[0] for quad in quads]
+        for reading in readings:
+            same = difflib.SequenceMatcher(a=first, b=reading.text.replace(" ", "")).ratio()
+            # a much different reading took in a neighbour's text, or lost some of its own
+            if reading.confidence > best.confidence and same >= _REREAD_SAME:
+                best = reading
+        if best is recognised:
+            return text, True, recognised
+        # the characters are placed along the wider crop, in frame pixels: keep the detector's box
+        best = dataclasses.replace(best, quad=recognised.quad)
+        reread_text, unsure, _ = self._repaired(best, gray)
+        tokens = reread_text.split()
+        same_doubt = any(token in tokens for token in doubts) if doubts else reread_text == text
+        return reread_text, unsure or same_doubt, best
 
     def _recognise(self, frame: Frame) -> list[_Recognised]:
         # WORKAROUND: rapidocr's per-line orientation classifier turns short lines over on a whim ("09:06"
@@ -259,7 +304,13 @@ class RapidOcrReader:
 
     def _repair(self, recognised: _Recognised, gray: np.ndarray) -> tuple[str, bool]:
         """The line's text put right, and whether the recogniser was unsure of it."""
+        text, unsure, _ = self._repaired(recognised, gray)
+        return text, unsure
+
+    def _repaired(self, recognised: _Recognised, gray: np.ndarray) -> tuple[str, bool, list[str]]:
+        """`_repair`, and the tokens (as read, spaces put back) whose characters the recogniser doubted."""
         text = recognised.text
+        doubts: list[str] = []
         characters = [index for index, character in enumerate(text) if character != " "]
         picture = None
         if len(recognised.char_centers) == len(text):
@@ -269,7 +320,8 @@ class RapidOcrReader:
         if picture is not None:
             text = restore_spaces(text, measure_gaps(picture), self._segmenter)
         if len(recognised.char_scores) == len(recognised.text):
-            unsure = self._is_unsure(text, [recognised.char_scores[index] for index in characters])
+            doubts = self._doubts(text, [recognised.char_scores[index] for index in characters])
+            unsure = bool(doubts)
         else:
             unsure = recognised.confidence < self._unsure_digit_score
         if picture is not None:
@@ -279,15 +331,16 @@ class RapidOcrReader:
         if self._segmenter is not None:
             text = self._segmenter.fix_spacing(text)
         # A dose whose amount was read as letters ("soo mg") is repaired, but said as unclear.
-        return repair_digits(text), unsure or missing_dose(text)
+        return repair_digits(text), unsure or missing_dose(text), doubts
 
-    def _is_unsure(self, spaced: str, scores: Sequence[float]) -> bool:
-        """Whether a number, or a word that is not a known word, has a character the recogniser doubted.
+    def _doubts(self, spaced: str, scores: Sequence[float]) -> list[str]:
+        """The numbers, and words that are not known words, with a character the recogniser doubted.
 
         `spaced` is the recognised text with its spaces put back (the same characters otherwise), and
         `scores` the recogniser's score for each of its non-space characters.
         """
         remaining = iter(scores)
+        doubted: list[str] = []
         for token in spaced.split():
             token_scores = [next(remaining, 1.0) for _ in token]
             letters = [
@@ -299,10 +352,10 @@ class RapidOcrReader:
             if any(character.isdigit() for character in core):
                 # every character of a number counts: "07.15" for "07:15" is a misread too
                 if min(token_scores) < self._unsure_digit_score:
-                    return True
+                    doubted.append(token)
             elif min(letters) < self._unsure_word_score and not self._is_known_word(core):
-                return True
-        return False
+                doubted.append(token)
+        return doubted
 
     def _is_known_word(self, letters: str) -> bool:
         return self._segmenter is not None and len(letters) > 2 and self._segmenter.is_word(letters)
@@ -468,31 +521,72 @@ def _bounding_box(points: Any) -> Box:
 def _without_overlaps(rows: list[_Recognised]) -> list[_Recognised]:
     """The detector sometimes cuts one printed line into boxes that overlap, and the recogniser then
     reads the shared characters twice ("Ibuprofen 2" + "200" for "Ibuprofen 200"). The characters at the
-    end of a box whose centres lie inside the next box on the same row are that box's: drop them."""
+    end of a box whose centres lie inside the next box on the same row are that box's: drop them.
+
+    Rows and overlaps are measured along the left box's own slope: on a rotated label the upright
+    rectangles around two rows overlap, and a row must not lose its end to the row below it ("Store
+    below 30°C in a dry place" cut after "30°Ci" by "LOT D91157" under it)."""
     kept = list(rows)
     for index, left in enumerate(kept):
         if len(left.char_centers) != len(left.text):
             continue
-        lx0, ly0, lx1, ly1 = _bounding_box(left.quad)
+        along, across = _line_axes(left.quad)
+        lx0, ly0, lx1, ly1 = _extent(left.quad, along, across)
         for right in kept:
             if right is left:
                 continue
-            rx0, ry0, rx1, ry1 = _bounding_box(right.quad)
+            rx0, ry0, rx1, ry1 = _extent(right.quad, along, across)
             same_row = min(ly1, ry1) - max(ly0, ry0) >= 0.5 * min(ly1 - ly0, ry1 - ry0)
             if not same_row or not (lx0 < rx0 < lx1 < rx1):
                 continue
             cut = len(left.text)
-            while cut > 0 and left.char_centers[cut - 1][0] >= rx0 + 1:
+            while cut > 0 and float(np.dot(left.char_centers[cut - 1], along)) >= rx0 + 1:
                 cut -= 1
             if 0 < cut < len(left.text):
                 text = left.text[:cut].rstrip()
-                (tl, tr, br, bl), edge = left.quad, float(rx0 - 1)  # the box ends where the next begins
-                quad: Quad = (tl, (min(tr[0], edge), tr[1]), (min(br[0], edge), br[1]), bl)
+                (tl, tr, br, bl) = left.quad
+                quad: Quad = (tl, _clip_to(tr, along, rx0 - 1), _clip_to(br, along, rx0 - 1), bl)
                 kept[index] = left = _Recognised(
                     text, quad, left.confidence, left.char_centers[: len(text)],
                     left.char_scores[: len(text)] if len(left.char_scores) == len(left.text) else [],
                 )  # fmt: skip
+                lx0, ly0, lx1, ly1 = _extent(left.quad, along, across)
     return kept
+
+
+def _widened(quad: Quad, along: float, across: float, width: int, height: int) -> Quad:
+    """`quad` with a margin of `along` and `across` times its height on each side, kept in the frame."""
+    unit_along, unit_across = _line_axes(quad)
+    points = np.asarray(quad, dtype=np.float64)
+    size = float(np.hypot(*(points[3] - points[0])))
+    out, down = unit_along * along * size, unit_across * across * size
+    moved = points + np.asarray([-out - down, out - down, out + down, -out + down])
+    moved[:, 0] = np.clip(moved[:, 0], 0, width - 1)
+    moved[:, 1] = np.clip(moved[:, 1], 0, height - 1)
+    return cast(Quad, tuple((float(x), float(y)) for x, y in moved))
+
+
+def _line_axes(quad: Quad) -> tuple[np.ndarray, np.ndarray]:
+    """Unit vectors along a text box (its top edge, left to right) and across it (downwards)."""
+    top = np.subtract(quad[1], quad[0])
+    length = float(np.hypot(*top))
+    along = top / length if length > 0 else np.asarray([1.0, 0.0])
+    return along, np.asarray([-along[1], along[0]])
+
+
+def _extent(quad: Quad, along: np.ndarray, across: np.ndarray) -> tuple[float, float, float, float]:
+    """A quad's extent (x0, y0, x1, y1) measured along and across a line's axes."""
+    points = np.asarray(quad, dtype=np.float64)
+    xs, ys = points @ along, points @ across
+    return float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max())
+
+
+def _clip_to(point: tuple[float, float], along: np.ndarray, edge: float) -> tuple[float, float]:
+    """`point` moved back along the line to `edge` (measured along it), when it lies past the edge."""
+    beyond = float(np.dot(point, along)) - edge
+    if beyond <= 0:
+        return point
+    return float(point[0] - beyond * along[0]), float(point[1] - beyond * along[1])
 
 
 def _recognised(row: Sequence[Any]) -> _Recognised:
