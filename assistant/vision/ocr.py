@@ -17,11 +17,13 @@ recogniser was trained mostly on Chinese, and its faults on English are repaired
 - reading order: rows that share a baseline across a gap are one line ("Latte 3.40"), a table is read by
   rows and a page of running text column by column (`assistant.vision.layout`).
 
-A line the recogniser was unsure of keeps its exact text but is marked `unsure`; `ReadResult.spoken`
-says it as "unclear: ..." rather than as fact, and says units, money, times and dates in words
-(`assistant.voice.spoken`). Low-confidence fragments (single letters the recogniser hallucinates on fur
-or a cup rim) are dropped. `RapidTextSpotter` runs only the detector on a shrunken frame: a fast "is
-there text?" for quick cues.
+A line the recogniser was unsure of is read again from crops with more margin around it (the
+detector's box is tight, and a blurred edge character loses what tells "e" from "0"); the most
+confident reading of nearly the same characters is kept. A line still unsure keeps its exact text but
+is marked `unsure`; `ReadResult.spoken` says it as "unclear: ..." rather than as fact, and says units,
+money, times and dates in words (`assistant.voice.spoken`). Low-confidence fragments (single letters the
+recogniser hallucinates on fur or a cup rim) are dropped. `RapidTextSpotter` runs only the detector on a
+shrunken frame: a fast "is there text?" for quick cues.
 
 Screen captures (`read_screen`: "read the active window") are read differently, because the user is
 waiting for the first words. Rendered text is crisp and upright, and the detector (most of the time on a
