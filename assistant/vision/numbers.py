@@ -48,7 +48,12 @@ _KEYWORD_GLUE = re.compile(
     rf"^(?P<keyword>{'|'.join(LABEL_KEYWORDS)})(?P<value>[A-Z]?\d[\w/.\-]*)$", re.IGNORECASE
 )
 # Full-width forms (U+FF01-U+FF5E) are their ASCII characters moved up by 0xFEE0; and the ideographic marks.
-_FULLWIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {ord("。"): ".", ord("、"): ","}
+_FULLWIDTH: dict[int, int | str] = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {
+    ord("。"): ".",
+    ord("、"): ",",
+    ord("\u2103"): "°C",  # the recogniser has a one-character degree Celsius, which labels spell as two
+    ord("\u2109"): "°F",
+}
 _GREEK_MU = re.compile("\u03bc(?=[gmlLs])")
 _MIXED_CASE_CODE = re.compile(r"^(?P<letters>[A-Z][A-Zckopsuvwxz]{0,2})\d{3,}[.,;:]?$")
 _DATE_TIME_GLUE = re.compile(r"^(?P<date>\d{1,2}/\d{1,2}/\d{4})(?P<time>\d{1,2}:\d{2})$")
@@ -163,8 +168,8 @@ def is_numeric_token(token: str) -> bool:
 
 
 def normalise_marks(text: str) -> str:
-    """The recogniser's Chinese punctuation ("，", "：", "（") as the Latin marks printed on the page, and a
-    Greek mu before a unit ("μg") as the micro sign ("µg") it stands for."""
+    """The recogniser's Chinese punctuation ("，", "：", "（") as the Latin marks printed on the page, its
+    one-character "℃" as "°C", and a Greek mu before a unit ("μg") as the micro sign ("µg") it stands for."""
     text = text.translate(_FULLWIDTH)
     return _GREEK_MU.sub("\u00b5", text)
 
