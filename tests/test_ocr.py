@@ -293,6 +293,7 @@ def test_paragraph_gap_becomes_a_blank_line() -> None:
         ("Reference Ak2159", "Reference AK2159"),  # a code's small letter that looks like its capital
         ("painted，and", "painted,and"),  # the recogniser's full-width comma
         ("below 5℃", "below 5°C"),  # its one-character degree Celsius
+        ("below 5°℃", "below 5°C"),  # and the degree sign read twice
     ],
 )
 def test_numbers_are_repaired_in_numeric_context(ocr: str, expected: str) -> None:

@@ -54,6 +54,7 @@ _FULLWIDTH: dict[int, int | str] = {code: code - 0xFEE0 for code in range(0xFF01
     ord("\u2103"): "°C",  # the recogniser has a one-character degree Celsius, which labels spell as two
     ord("\u2109"): "°F",
 }
+_DEGREE_TWICE = re.compile("[°º]\\s*\u2103")
 _GREEK_MU = re.compile("\u03bc(?=[gmlLs])")
 _MIXED_CASE_CODE = re.compile(r"^(?P<letters>[A-Z][A-Zckopsuvwxz]{0,2})\d{3,}[.,;:]?$")
 _DATE_TIME_GLUE = re.compile(r"^(?P<date>\d{1,2}/\d{1,2}/\d{4})(?P<time>\d{1,2}:\d{2})$")
@@ -170,6 +171,7 @@ def is_numeric_token(token: str) -> bool:
 def normalise_marks(text: str) -> str:
     """The recogniser's Chinese punctuation ("，", "：", "（") as the Latin marks printed on the page, its
     one-character "℃" as "°C", and a Greek mu before a unit ("μg") as the micro sign ("µg") it stands for."""
+    text = _DEGREE_TWICE.sub("\u2103", text)  # "5°℃": the degree sign read on its own and again in "℃"
     text = text.translate(_FULLWIDTH)
     return _GREEK_MU.sub("\u00b5", text)
 
