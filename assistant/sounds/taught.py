@@ -17,7 +17,7 @@ two notes in reverse order, or 0.9 s apart instead of 0.45, light the same cells
 So a match over the bar is checked once more, **note by note** (`order_contrast`): each template
 keeps its *notes*, the moments where a group of bins (a note's fundamental and partials) jumps 10 dB
 or more to a held tone; at the matched alignment (give or take 60 ms) most of every note's bins must
-rise by 7 dB or more in the live sound too, from their usual level over the 300 ms before the note
+rise by 8 dB or more in the live sound too, from their usual level over the 300 ms before the note
 (the upper quartile: a tone already ringing that speech hides for a moment still counts) to the
 100 ms after it. A reversed chime's first note is silent where the template's starts (it rings later)
 and its second rings already; another rhythm's second note arrives early or late. Measured at the best
@@ -83,7 +83,7 @@ _NOTE_MIN_BINS = 3  # fewer bins rising together is a flicker, not a note
 _ORDER_BEFORE = 16  # frames (320 ms) before a note whose usual level it must rise from
 _ORDER_AFTER = 5  # frames (100 ms) after its start that it must hold
 _ORDER_SLACK = 3  # frames (60 ms) the notes may sit, together, off the matched alignment
-ORDER_RISE_DB = 7.0
+ORDER_RISE_DB = 8.0
 """How much every note of a template must rise in the live sound at its place (`order_contrast`)."""
 
 
