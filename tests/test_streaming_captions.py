@@ -296,3 +296,51 @@ def test_decodes_of_under_a_second_of_speech_do_not_commit_words(
     for start, end in speech.spans:
         firsts = [at for at, e in events if e.kind == "final" and e.text and start - 0.3 <= e.start < end]
         assert firsts and firsts[0] >= start + 1.5, (start, firsts[:1])
+
+
+def spoken(speech: Stream, index: int) -> np.ndarray:
+    """Sentence `index` of the stream without espeak's own silence around it (about 0.4 s at the end)."""
+    start, end = speech.spans[index]
+    clip = speech.audio[int(start * SAMPLE_RATE) : int(end * SAMPLE_RATE)]
+    loud = np.flatnonzero(np.abs(clip) > 0.02)
+    return clip[loud[0] : loud[-1] + 1]
+
+
+def test_the_pause_is_decoded_while_the_vad_waits_and_final_the_moment_it_ends_the_utterance(
+    transcriber: StreamingTranscriber, speech: Stream
+) -> None:
+    # 0.3 s of silence after the last word: the VAD (0.45 s) has not ended the utterance, but the
+    # decode that ends it has been made; the silence that ends it then commits the words with no decode.
+    sentence = spoken(speech, 0)
+    events = feed(transcriber, np.concatenate([silence(1.0), sentence, silence(0.3)]))
+    assert transcriber._vad.in_speech  # (the premise: the VAD is still waiting for its 0.45 s)
+    decodes = transcriber.decodes
+    later = feed(transcriber, silence(0.4))
+    assert transcriber.decodes == decodes and final_text(later)  # final at the VAD's end, not decoded then
+    assert shown_partial(events + later) == ""
+    one = Stream(sentence, ((1.0, 1.0 + len(sentence) / SAMPLE_RATE),), (SENTENCES[0],))
+    assert caption_wer(one, events + later) <= MAX_WER, final_text(events + later)
+
+
+def test_speech_that_resumes_after_a_short_pause_drops_the_decode_made_at_the_pause(
+    transcriber: StreamingTranscriber, speech: Stream
+) -> None:
+    # Two sentences 0.3 s apart: one utterance for the VAD. The decode made at the pause is dropped when
+    # the second sentence begins, and every word of both is heard, once.
+    first, second = spoken(speech, 0), spoken(speech, 1)
+    gap = 0.3
+    audio = np.concatenate([silence(1.0), first, silence(gap), second, silence(1.0)])
+    first_end = 1.0 + len(first) / SAMPLE_RATE
+    spans = ((1.0, first_end), (first_end + gap, first_end + gap + len(second) / SAMPLE_RATE))
+    events, decodes_in_gap = [], 0
+    for offset in range(0, len(audio), 1600):
+        before = transcriber.decodes
+        transcriber.insert_audio(audio[offset : offset + 1600])
+        events += transcriber.process()
+        if spans[0][1] < transcriber.stream_seconds <= spans[1][0]:
+            decodes_in_gap += transcriber.decodes - before
+    events += transcriber.finish()
+    assert decodes_in_gap == 1  # the decode at the pause, and no interim decode of the silence
+    # One utterance: a final may run from one sentence into the next, so the words are scored together.
+    heard = final_text(events)
+    assert word_error_rate([" ".join(SENTENCES[:2])], [heard]) <= MAX_WER, heard

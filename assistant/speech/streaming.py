@@ -18,10 +18,17 @@ How captions are committed:
   seconds of speech do not count towards agreement (the model has too little context to be right), and
   agreement stops at a word the model gave less than `unsure_probability`, which stays partial until
   the pause (or until `unsure_wait` seconds of speech after it agree on it too).
-- When the speaker pauses (VAD silence for `VadSettings.min_silence`), the utterance is decoded once
-  more, with a beam search (`final_beam_size`) over the words not yet committed, and everything is
-  committed at once: this is what makes the end of a sentence final quickly. Words still under
-  `unsure_probability` then are marked unsure in the caption event, to be shown distinctly.
+- When the speaker pauses, the utterance is decoded once more, with a beam search (`final_beam_size`)
+  over the words not yet committed, and everything is committed at once: this is what makes the end of
+  a sentence final quickly. Words still under `unsure_probability` then are marked unsure in the
+  caption event, to be shown distinctly. That decode starts after `pause_decode_after` seconds of
+  silence, while the VAD still waits for its `VadSettings.min_silence`, and its words are committed
+  the moment the VAD ends the utterance: the decode's own time no longer adds to the caption's (it
+  was about 0.3 s of the utterance-end latency). If speech resumes first, the decode is dropped and the
+  utterance goes on. (Committing at the shorter silence itself was measured too: mid-sentence pauses
+  then split words, "an ill-disposed" became "an old-sposed", 3.0 % -> 4.9 % WER.)
+- No interim decode is started once `partial_silence_limit` seconds of silence have been heard: the
+  decode at the pause is near, and an interim one would hold it up.
 - Finals follow one another in audio time: Whisper's word times can reach a few hundredths of a second
   back into the last final, so such a word is made to start where that final ended, and a word wholly
   inside audio already made final (the same audio heard twice) is not shown again.
@@ -92,6 +99,8 @@ class StreamingSettings:
     unsure_probability: float = 0.5  # a word under this is committed only at the pause, and is unsure
     unsure_wait: float = 1.5  # ... or once this much speech after it has been heard and still agrees
     final_beam_size: int = 5  # beam width of the decode at the pause (interim decodes are greedy)
+    pause_decode_after: float = 0.15  # seconds of silence after which the decode at the pause starts
+    partial_silence_limit: float = 0.1  # no interim decode once this much silence has been heard
 
 
 def normalise_word(text: str) -> str:
@@ -164,6 +173,7 @@ class _Utterance:
     previous: list[Word] = field(default_factory=list)  # last decode's uncommitted words
     decoded_until: float = 0.0  # stream seconds of audio covered by the last decode
     speech_onset: float = 0.0
+    pause_words: list[Word] | None = None  # the decode at the pause, dropped if speech resumes
 
 
 class StreamingTranscriber:
@@ -197,6 +207,7 @@ class StreamingTranscriber:
         self.decodes = 0
         self.lag_seconds = 0.0
         self.skipped_partials = 0
+        self._silence_heard = 0.0  # the VAD's silence after the last piece: less after the next is speech
 
     # -- input -------------------------------------------------------------------------------
 
@@ -221,6 +232,9 @@ class StreamingTranscriber:
             elif was_speaking and not self._vad.in_speech:
                 self._boundaries.append(("end", now - self._vad.silence_seconds + self.settings.post_roll))
             was_speaking = self._vad.in_speech
+            if self._vad.silence_seconds < self._silence_heard and self._utterance is not None:
+                self._utterance.pause_words = None  # speech resumed: the utterance goes on
+            self._silence_heard = self._vad.silence_seconds
 
     def _append(self, piece: AudioArray) -> None:
         self._samples_in += len(piece)
@@ -235,8 +249,8 @@ class StreamingTranscriber:
     # -- processing --------------------------------------------------------------------------
 
     def process(self) -> list[CaptionEvent]:
-        """Handle what arrived since the last call: at most one partial decode, plus a final decode
-        for every utterance that ended."""
+        """Handle what arrived since the last call: at most one decode (an interim one, or the one at a
+        pause), plus a final decode for every utterance that ended without one at its pause."""
         events: list[CaptionEvent] = []
         self.lag_seconds = self._lag()
         self._samples_waiting = 0
@@ -247,7 +261,16 @@ class StreamingTranscriber:
                 events += self._finish_utterance(until=at)
         self._boundaries.clear()
         utterance = self._utterance
-        if utterance is not None and self._vad.in_speech and self._partial_due(utterance):
+        silence = self._vad.silence_seconds
+        if utterance is None or not self._vad.in_speech or utterance.pause_words is not None:
+            return events
+        if silence >= self.settings.pause_decode_after:
+            # If speech resumes, the interim decodes go on as if this one had not been made: moving
+            # their schedule changed which words agreed ("an ill-disposed" became "an old-sposed").
+            decoded_until, cost = utterance.decoded_until, self._decode_cost
+            utterance.pause_words = self._final_words(utterance, self._speech_end())
+            utterance.decoded_until, self._decode_cost = decoded_until, cost
+        elif silence < self.settings.partial_silence_limit and self._partial_due(utterance):
             if self.lag_seconds > self.settings.max_lag:
                 self.skipped_partials += 1
                 log.info(
@@ -293,6 +316,12 @@ class StreamingTranscriber:
             speech_onset=onset,
         )
         self._idle_audio = np.zeros(0, dtype=np.float32)
+
+    def _speech_end(self) -> float:
+        """Where the speech that the VAD now hears silence after ends, with the post-roll (as the VAD's
+        own end of utterance would be)."""
+        heard = self.stream_seconds
+        return min(heard, heard - self._vad.silence_seconds + self.settings.post_roll)
 
     def _partial_due(self, utterance: _Utterance) -> bool:
         now = self.stream_seconds
@@ -441,7 +470,10 @@ class StreamingTranscriber:
         utterance = self._utterance
         assert utterance is not None
         events: list[CaptionEvent] = []
-        words = self._final_words(utterance, until)
+        # Decoded while the VAD waited, unless speech resumed since.
+        words = utterance.pause_words
+        if words is None:
+            words = self._final_words(utterance, until)
         if words:
             events += self._commit(utterance, words)
         elif self._last_partial:
