@@ -376,6 +376,7 @@ def test_spaces_come_back_where_the_page_has_a_gap(text: str, wide: dict[int, fl
         ("01228441688", {3: 0.63, 6: 0.63}, "0122 844 1688"),
         ("01228441688", {3: 0.63, 6: 0.5}, "0122 8441688"),  # narrower than the line's digit space
         ("15 20", {0: 0.6}, "15 20"),  # no space between other digits to compare with: a "1" in a cell
+        ("01147231802", {1: 0.54, 3: 0.54, 6: 0.62}, "0114 723 1802"),  # two ones: twice a one's blank
     ],
 )
 def test_a_gap_next_to_a_one_is_a_space_when_as_wide_as_the_lines_digit_spaces(

@@ -18,7 +18,7 @@ number is wide enough for the kind of neighbours; the thresholds come from the g
   next to a "1", which is narrow and stands in a wide cell ("15" measured up to 0.62; 2 of 18 real
   spaces next to a "1" fall below, and are missed rather than a number cut in two), unless the same
   line shows a space between other digits no wider than that gap (`SAME_AS_SPACE`): a phone number's
-  groups are spaced alike, "0122 844 1688";
+  groups are spaced alike, "0122 844 1688" (not between two ones, whose blanks add up: "0114");
 - between a letter and a digit: 0.38 ("EXP 03", "500 mg"; real spaces >= 0.33, none between letter and
   digit of one token above 0.35);
 - between letters: 0.42, and never inside a known word ("children" stays whole even if its "il" gap is
@@ -76,8 +76,8 @@ def restore_spaces(text: str, gaps: Sequence[float | None], lexicon: Lexicon | N
         needed = _needed_gap(text, left_index)
         if gap >= needed:
             split_after.add(left_index)
-        elif needed == DIGIT_ONE_GAP and gap >= DIGIT_GAP:
-            ones.append((left_index, gap))
+        elif needed == DIGIT_ONE_GAP and gap >= DIGIT_GAP and text[left_index : left_index + 2] != "11":
+            ones.append((left_index, gap))  # (two ones side by side leave twice a one's blank: not here)
     # A space next to a "1" as wide as a space between other digits of the same line is a space too
     # ("0122 844 1688": the gap before the "1" is the gap before the "8").
     digit_spaces = [
