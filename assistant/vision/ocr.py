@@ -283,7 +283,9 @@ class RapidOcrReader:
         for reading in readings:
             same = difflib.SequenceMatcher(a=first, b=reading.text.replace(" ", "")).ratio()
             # a much different reading took in a neighbour's text, or lost some of its own
-            if reading.confidence > best.confidence and same >= _REREAD_SAME:
+            # it may find a number's character the first reading missed, never lose one ("17.9" -> "179")
+            lost = _number_marks(reading.text) < _number_marks(recognised.text)
+            if reading.confidence > best.confidence and same >= _REREAD_SAME and not lost:
                 best = reading
         if best is recognised:
             return text, True, recognised
@@ -554,6 +556,11 @@ def _without_overlaps(rows: list[_Recognised]) -> list[_Recognised]:
                 )  # fmt: skip
                 lx0, ly0, lx1, ly1 = _extent(left.quad, along, across)
     return kept
+
+
+def _number_marks(text: str) -> int:
+    """How many digits and number joiners ("." "," ":" "/") `text` holds."""
+    return sum(character.isdigit() or character in ".,:/" for character in text)
 
 
 def _widened(quad: Quad, along: float, across: float, width: int, height: int) -> Quad:
