@@ -170,8 +170,10 @@ def make_template(audio: AudioArray, label: str = "the example") -> Template:
 
 def find_notes(maps: FloatMatrix) -> list[tuple[int, npt.NDArray[np.int64]]]:
     """(frame, bins) where tones start in a tone map: cells that hold `_NOTE_HELD_DB` for three frames
-    and rose `_NOTE_JUMP_DB` over the lowest of the three before; starts within two frames of each other
-    are one note (a fundamental and its partials), and a note needs `_NOTE_MIN_BINS` bins."""
+    and rose `_NOTE_JUMP_DB` over the lowest of the three before and over the upper quartile of the eight
+    before (a ringing tone that dips for a frame, as decaying partials beat, does not start again);
+    starts within two frames of each other are one note (a fundamental and its partials), and a note
+    needs `_NOTE_MIN_BINS` bins."""
     frames = len(maps)
     if frames < 4:
         return []
@@ -182,7 +184,11 @@ def find_notes(maps: FloatMatrix) -> list[tuple[int, npt.NDArray[np.int64]]]:
     lowest_before = np.full(maps.shape, np.inf, dtype=np.float32)
     for back in range(1, 4):
         lowest_before[back:] = np.minimum(lowest_before[back:], maps[:-back])
-    rising = held & (maps - lowest_before >= _NOTE_JUMP_DB)
+    padded = np.concatenate([np.repeat(maps[:1], 8, axis=0), maps])
+    usual_before = np.percentile(
+        np.lib.stride_tricks.sliding_window_view(padded[:-1], 8, axis=0), 75, axis=-1
+    ).astype(np.float32)
+    rising = held & (maps - lowest_before >= _NOTE_JUMP_DB) & (maps - usual_before >= _NOTE_JUMP_DB)
     rising[1:] &= ~rising[:-1]  # where each rise starts
     starts, bins = np.nonzero(rising)
     notes: list[tuple[int, npt.NDArray[np.int64]]] = []
