@@ -298,6 +298,9 @@ def test_decodes_of_under_a_second_of_speech_do_not_commit_words(
         assert firsts and firsts[0] >= start + 1.5, (start, firsts[:1])
 
 
+PAUSE_SETTINGS = StreamingSettings(pause_decode_after=0.15, partial_silence_limit=0.1)
+
+
 def spoken(speech: Stream, index: int) -> np.ndarray:
     """Sentence `index` of the stream without espeak's own silence around it (about 0.4 s at the end)."""
     start, end = speech.spans[index]
@@ -307,8 +310,9 @@ def spoken(speech: Stream, index: int) -> np.ndarray:
 
 
 def test_the_pause_is_decoded_while_the_vad_waits_and_final_the_moment_it_ends_the_utterance(
-    transcriber: StreamingTranscriber, speech: Stream
+    recognizer: SpeechRecognizer, speech: Stream
 ) -> None:
+    transcriber = build_transcriber(recognizer, PAUSE_SETTINGS)
     # 0.3 s of silence after the last word: the VAD (0.45 s) has not ended the utterance, but the
     # decode that ends it has been made; the silence that ends it then commits the words with no decode.
     sentence = spoken(speech, 0)
@@ -323,8 +327,9 @@ def test_the_pause_is_decoded_while_the_vad_waits_and_final_the_moment_it_ends_t
 
 
 def test_speech_that_resumes_after_a_short_pause_drops_the_decode_made_at_the_pause(
-    transcriber: StreamingTranscriber, speech: Stream
+    recognizer: SpeechRecognizer, speech: Stream
 ) -> None:
+    transcriber = build_transcriber(recognizer, PAUSE_SETTINGS)
     # Two sentences 0.3 s apart: one utterance for the VAD. The decode made at the pause is dropped when
     # the second sentence begins, and every word of both is heard, once.
     first, second = spoken(speech, 0), spoken(speech, 1)
