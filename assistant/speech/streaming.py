@@ -266,9 +266,9 @@ class StreamingTranscriber:
         self._boundaries.clear()
         utterance = self._utterance
         silence = self._vad.silence_seconds
-        if utterance is None or not self._vad.in_speech or utterance.pause_words is not None:
+        if utterance is None or not self._vad.in_speech:
             return events
-        if silence >= self.settings.pause_decode_after:
+        if silence >= self.settings.pause_decode_after and utterance.pause_words is None:
             # If speech resumes, the interim decodes go on as if this one had not been made: moving
             # their schedule changed which words agreed ("an ill-disposed" became "an old-sposed").
             decoded_until, cost = utterance.decoded_until, self._decode_cost
@@ -442,6 +442,7 @@ class StreamingTranscriber:
         """Make `words` final: the model continues from them; the caption shows those after the last
         final in audio time (none, or a final that never overlaps the one before it)."""
         utterance.committed.extend(words)
+        utterance.pause_words = None  # decoded after fewer committed words: made again if still paused
         partial_shown = bool(self._last_partial)
         self._last_partial = ""
         floor = self._finals_until
