@@ -70,3 +70,12 @@ def test_finals_never_overlap_and_audio_already_captioned_is_not_captioned_again
     # The same audio made final again (heard twice) shows nothing.
     assert transcriber._commit(utterance, words("your country", start=0.88)) == []
     assert [w.text for w in utterance.committed][-2:] == [" your", " country"]  # the model's state is kept
+
+
+def test_a_new_word_timed_inside_the_last_final_is_kept_not_taken_for_a_repeat() -> None:
+    transcriber = StreamingTranscriber(cast(Any, None), cast(Any, None))
+    utterance = _Utterance(start=0.0, audio=np.zeros(0, np.float32))
+    [first] = transcriber._commit(utterance, words("ask not what"))  # 0.0 - 0.9 s
+    # Whisper squeezed a short word into time already captioned; it was never said, so it is shown.
+    [second] = transcriber._commit(utterance, words("a country", start=0.5))
+    assert second.text == "a country" and second.start == first.end

@@ -206,6 +206,7 @@ class StreamingTranscriber:
         self._context = ""  # committed text before the current utterance's window, for the prompt
         self._last_partial = ""
         self._finals_until = 0.0  # stream seconds where the last final caption ended
+        self._last_final_words: set[str] = set()  # its words, normalised: what a repeat of it would say
         self._decode_cost = 0.3  # CPU seconds of the last decode, for the adaptive interval
         self.decode_seconds_total = 0.0
         self.decodes = 0
@@ -446,15 +447,18 @@ class StreamingTranscriber:
         partial_shown = bool(self._last_partial)
         self._last_partial = ""
         floor = self._finals_until
+        # A word wholly inside audio already captioned is dropped only when the last final said it: that
+        # is the same audio heard twice. Any other word there is Whisper's timing squeezed, not a repeat.
         shown = [
-            w if w.start >= floor else Word(w.text, floor, w.end, w.probability)
+            w if w.start >= floor else Word(w.text, floor, max(w.end, floor), w.probability)
             for w in words
-            if w.start >= floor or w.end > floor
+            if w.start >= floor or w.end > floor or normalise_word(w.text) not in self._last_final_words
         ]
         if not shown:
             log.info("captions: dropped a final of audio already captioned: %r", words_text(words))
             return [CaptionEvent("partial", "", floor, floor, self._now())] if partial_shown else []
         self._finals_until = max(floor, shown[-1].end)
+        self._last_final_words = {normalise_word(w.text) for w in shown}
         return [self._event("final", shown)]
 
     def _event(self, kind: CaptionKind, words: list[Word]) -> CaptionEvent:
