@@ -296,6 +296,34 @@ def test_in_screen_reader_mode_results_interrupt_and_captions_come_as_sentences(
     )
 
 
+def test_a_speakers_pause_inside_a_sentence_does_not_cut_what_the_screen_reader_says(
+    qtbot: Any, controller: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    said: list[str] = []  # what the screen reader is given of the captions (status lines left out)
+    captions = ("Ask what", "country", "and then")
+    monkeypatch.setattr(
+        ui.announce,
+        "_post",
+        lambda event: said.append(event.message()) if any(c in event.message() for c in captions) else None,
+    )
+    monkeypatch.setenv("SPEECHD_ADDRESS", "unix_socket:/nonexistent/speechd.sock")  # no speech-dispatcher
+    controller.settings.set(Key.VOICE_OUTPUT, "screen reader")
+    controller.settings.set(Key.ANNOUNCE_CAPTIONS, True)
+    controller.output.apply_settings()
+    qtbot.waitUntil(lambda: controller.output.route is not None, timeout=QUIET_SECONDS)
+    # JFK's pause before "for your country": 1.2 s of audio, and longer than a pause on the clock.
+    controller.captions.show_caption(CaptionEvent("final", "Ask what you can do", 0.0, 1.5, 1.5))
+    qtbot.wait(1500)
+    assert said == [], "a sentence the recogniser has not ended waits for its end"
+    controller.captions.show_caption(CaptionEvent("final", "for your country.", 2.7, 3.6, 3.6))
+    qtbot.waitUntil(lambda: bool(said), timeout=5_000)
+    assert said == ["Ask what you can do for your country."]
+    # With no end at all, what was said is not lost: it is said after the longer wait.
+    controller.captions.show_caption(CaptionEvent("final", "and then", 10.0, 10.6, 10.6))
+    qtbot.waitUntil(lambda: len(said) == 2, timeout=5_000)
+    assert said[1] == "and then"
+
+
 def _camera_video(path: Path, test_data: Path) -> Path:
     from tests.helpers.video import make_scene_video
 

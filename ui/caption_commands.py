@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QFileDialog
 from assistant.audio.source import AudioArray
 from assistant.audio.tap import AudioTap
 from assistant.session import Session
-from assistant.speech.caption_lines import PAUSE_SECONDS, SpokenCaptions
+from assistant.speech.caption_lines import PAUSE_SECONDS, UNFINISHED_PAUSE_SECONDS, SpokenCaptions
 from assistant.speech.live import LiveCaptioner, build_live_captioner
 from assistant.speech.transcripts import TranscriptRecorder
 from assistant.speech.types import CaptionEvent
@@ -55,6 +55,7 @@ class CaptionCommands(QObject):
         self._pause.setSingleShot(True)
         self._pause.setInterval(int(PAUSE_SECONDS * 1000))
         self._pause.timeout.connect(self._on_pause)
+        self._pause_waited_longer = False
         overlay.escaped.connect(self._on_overlay_escaped)
         self._taps: list[AudioTap] = []  # other listeners of the captions' capture (sound alerts)
         self._taps_lock = threading.Lock()
@@ -129,13 +130,22 @@ class CaptionCommands(QObject):
         if event.kind == "final":
             for text in self._spoken.add(event):
                 self._output.speak(text, Priority.NORMAL)
-            self._pause.start()
+            self._start_pause(PAUSE_SECONDS)
         elif self._pause.isActive():
             # A partial means the speaker has not paused: on a slow machine finals can come more than
             # a pause apart within one sentence, and the sentence must not be said in pieces.
             self._pause.start()
 
+    def _start_pause(self, seconds: float, waiting_longer: bool = False) -> None:
+        self._pause_waited_longer = waiting_longer
+        self._pause.setInterval(int(seconds * 1000))
+        self._pause.start()
+
     def _on_pause(self) -> None:
+        if self._spoken.waiting_for_sentence_end() and not self._pause_waited_longer:
+            # The sentence is not over: wait a little longer for its end before saying a fragment.
+            self._start_pause(UNFINISHED_PAUSE_SECONDS - PAUSE_SECONDS, waiting_longer=True)
+            return
         self._output.speak(self._spoken.flush(), Priority.NORMAL)
 
     def toggle_overlay(self) -> None:

@@ -122,6 +122,10 @@ def _shifted(spans: tuple[CharSpan, ...], by: int) -> tuple[CharSpan, ...]:
 SPOKEN_MIN_WORDS = 4
 """A caption said to a screen reader has at least this many words, unless a pause ends it."""
 SPOKEN_MAX_CHARS = 240
+UNFINISHED_PAUSE_SECONDS = 2.5
+"""How long, with no new caption, held-back text that does not end a sentence waits for the rest of
+it before it is said anyway (a speaker's pause mid-sentence, on a slow machine, is longer than
+`PAUSE_SECONDS`)."""
 
 
 class SpokenCaptions:
@@ -141,7 +145,9 @@ class SpokenCaptions:
             return []
         ready: list[str] = []
         paused = event.start - self._last_end >= PAUSE_SECONDS
-        if self._pending and paused and not starts_with_punctuation(text):
+        # A pause inside a sentence the recogniser has not ended ("ask what you can do ... for your
+        # country.") is a speaker's pause, not the end of what they said: the sentence is said whole.
+        if self._pending and paused and ends_sentence(self._pending) and not starts_with_punctuation(text):
             ready.append(self.flush())
         self._pending = join_text(self._pending, text)
         self._last_end = event.end
@@ -149,6 +155,10 @@ class SpokenCaptions:
         if sentence_done or len(self._pending) >= SPOKEN_MAX_CHARS:
             ready.append(self.flush())
         return ready
+
+    def waiting_for_sentence_end(self) -> bool:
+        """Held-back text that the recogniser has not ended as a sentence yet."""
+        return bool(self._pending) and not ends_sentence(self._pending)
 
     def flush(self) -> str:
         """Everything held back (after a pause, or at the end)."""

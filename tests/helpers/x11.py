@@ -54,7 +54,8 @@ class XvfbServer:
         try:
             self._process = subprocess.Popen(
                 ["Xvfb", "-displayfd", str(write_end), "-screen", "0", f"{self.size[0]}x{self.size[1]}x24",
-                 "-nolisten", "tcp"],
+                 "-nolisten", "tcp", "-noreset"],  # no reset when the last client leaves: the next test's
+                                                   # connection would be refused while it runs
                 pass_fds=(write_end,), stdout=subprocess.DEVNULL, stderr=log,
             )  # fmt: skip
             os.close(write_end)
