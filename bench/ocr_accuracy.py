@@ -186,7 +186,7 @@ def unsure_study(seeds: list[int]) -> None:
         probe = RapidOcrReader(reader._engine, reader._segmenter, unsure_scores=(digit_score, word_score))
         wrong = wrong_marked = numeric = numeric_marked = right = right_marked = 0
         for row, gray, expected in lines:
-            text, unsure = probe._repair(row, gray)
+            text, unsure, _ = probe._repaired(row, gray)
             if row.confidence < reader._min_confidence or not any(c.isalnum() for c in text):
                 continue  # dropped as noise, never shown
             misread = [token for token in tokens(text) if token not in expected]

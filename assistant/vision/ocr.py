@@ -306,13 +306,9 @@ class RapidOcrReader:
         )
         return _without_overlaps([_recognised(row) for row in rows or []])
 
-    def _repair(self, recognised: _Recognised, gray: np.ndarray) -> tuple[str, bool]:
-        """The line's text put right, and whether the recogniser was unsure of it."""
-        text, unsure, _ = self._repaired(recognised, gray)
-        return text, unsure
-
     def _repaired(self, recognised: _Recognised, gray: np.ndarray) -> tuple[str, bool, list[str]]:
-        """`_repair`, and the tokens (as read, spaces put back) whose characters the recogniser doubted."""
+        """The line's text put right, whether the recogniser was unsure of it, and the tokens (as read,
+        spaces put back) whose characters it doubted."""
         text = recognised.text
         doubts: list[str] = []
         characters = [index for index, character in enumerate(text) if character != " "]
