@@ -6,11 +6,15 @@ audio that arrived since the last call, and `close()` releases everything. Live 
 `buffer_seconds` of audio and drop the oldest when the consumer falls behind, counting what they dropped.
 
 A microphone that stops delivering (unplugged, its sound server gone) raises `DeviceLostError` from
-`read()`; the caller closes the source and may `open()` it again once the device is back.
+`read()`; the caller closes the source and may `open()` it again once the device is back. A sound server
+that hangs (stopped, or deadlocked) blocks PortAudio's calls into it forever, so a microphone is opened
+and closed on a thread of its own and waited for at most `DEVICE_ANSWER_SECONDS`: the caller always gets
+control back, to say so, to try again, or to end when the user asks.
 """
 
 from __future__ import annotations
 
+import atexit
 import collections
 import logging
 import os
@@ -36,6 +40,55 @@ DEFAULT_BUFFER_SECONDS = 30.0
 
 _PICK_HINT = "pick one with --input; `assistant devices` lists them"
 _EMPTY: AudioArray = np.zeros(0, dtype=np.float32)
+
+DEVICE_ANSWER_SECONDS = 3.0
+"""How long opening or closing a microphone may take before its sound server counts as not answering."""
+
+
+class _DeviceCall:
+    """One call into PortAudio on a daemon thread of its own, so that a hung sound server blocks that
+    thread and never the caller. `wait()` says whether it ended in time; a call that ends after its
+    caller gave up on it hands its result to `give_up`'s clean-up instead, so nothing it opened leaks."""
+
+    def __init__(self, call: Callable[[], Any], name: str) -> None:
+        self.result: Any = None
+        self.error: BaseException | None = None
+        self._done = threading.Event()
+        self._lock = threading.Lock()
+        self._clean_up: Callable[[Any], None] | None = None
+        self._abandoned = False
+        threading.Thread(target=self._run, args=(call,), name=name, daemon=True).start()
+
+    def _run(self, call: Callable[[], Any]) -> None:
+        try:
+            result = call()
+        except BaseException as error:  # noqa: BLE001 - handed to the caller, who knows what it means
+            self.error = error
+            result = None
+        with self._lock:
+            self.result = result
+            self._done.set()
+            late_clean_up = self._clean_up if self._abandoned else None
+        if late_clean_up is not None and result is not None:
+            late_clean_up(result)
+
+    def wait(self, seconds: float) -> bool:
+        return self._done.wait(seconds)
+
+    def give_up(self, clean_up: Callable[[Any], None] | None = None) -> None:
+        """Nobody waits for this call any more; `clean_up(result)` runs if it succeeds after all."""
+        with self._lock:
+            if self._done.is_set():
+                late_result = self.result
+            else:
+                self._abandoned, self._clean_up = True, clean_up
+                return
+        if clean_up is not None and late_result is not None:
+            clean_up(late_result)
+
+
+_UNANSWERED_STREAMS: list[Any] = []
+"""Streams a hung sound server never let go of: kept, so that nothing frees them under PortAudio."""
 
 
 class _BoundedBuffer:
@@ -138,6 +191,8 @@ class MicrophoneSource:
         self._startup_seconds = startup_seconds
         self._extra_settings = extra_settings
         self._stream: Any = None
+        self._opening: _DeviceCall | None = None  # an open the sound server has not answered yet
+        self._device_name = ""
         self._buffer: _BoundedBuffer | None = None
         self._resampler: Any = None
         self._native_rate = SAMPLE_RATE
@@ -157,37 +212,61 @@ class MicrophoneSource:
             return
         sd = _sounddevice()
         label = _device_label(self.device)
-        info = self._query_device(sd, label)
-        self._native_rate = int(round(float(info["default_samplerate"]))) or SAMPLE_RATE
-        # PulseAudio's ALSA device advertises 32 channels; two is all speech needs.
-        channels = max(1, min(int(info["max_input_channels"]), 2))
-        import soxr
+        if self._opening is None:
+            info = self._query_device(sd, label)
+            self._native_rate = int(round(float(info["default_samplerate"]))) or SAMPLE_RATE
+            import soxr
 
-        self._resampler = soxr.ResampleStream(self._native_rate, SAMPLE_RATE, 1, dtype="float32")
-        self._buffer = _BoundedBuffer(int(self._buffer_seconds * self._native_rate))
-        self._finished.clear()
-        self._first_block.clear()
-        try:
-            self._stream = sd.InputStream(
-                device=info["index"],
-                samplerate=self._native_rate,
-                channels=channels,
-                dtype="float32",
-                callback=self._on_block,
-                finished_callback=self._finished.set,
-                extra_settings=self._extra_settings,
+            self._resampler = soxr.ResampleStream(self._native_rate, SAMPLE_RATE, 1, dtype="float32")
+            self._buffer = _BoundedBuffer(int(self._buffer_seconds * self._native_rate))
+            self._finished.clear()
+            self._first_block.clear()
+            self._device_name = str(info["name"])
+            self._opening = _DeviceCall(lambda: self._start_stream(sd, info), "audio-open")
+        # An attempt that the server left unanswered is waited for again, never started twice.
+        opening = self._opening
+        if not opening.wait(DEVICE_ANSWER_SECONDS):
+            raise DeviceLostError(
+                f"{label} is not answering: its sound server may have hung. Restart the sound server "
+                f"(or the computer's audio), or {_PICK_HINT}"
             )
-            self._started_at = self._last_callback = time.monotonic()
-            self._stream.start()
-        except sd.PortAudioError as error:
+        self._opening = None
+        if isinstance(opening.error, sd.PortAudioError):
             self._release()
             raise AudioInputError(
-                f"could not open {label} ({info['name']}): {error}. It may be unplugged or in use by "
-                f"another program; close that program, or {_PICK_HINT}"
-            ) from error
-        log.info(
-            "audio: opened %s (%s) at %d Hz, %d channel(s)", label, info["name"], self._native_rate, channels
+                f"could not open {label} ({self._device_name}): {opening.error}. It may be unplugged or in "
+                f"use by another program; close that program, or {_PICK_HINT}"
+            ) from opening.error
+        if opening.error is not None:
+            self._release()
+            raise opening.error
+        self._stream = opening.result
+        self._started_at = self._last_callback = time.monotonic()
+
+    def _start_stream(self, sd: Any, info: dict[str, Any]) -> Any:
+        """Open and start the device's stream (on a `_DeviceCall` thread: this is where a server hangs)."""
+        # PulseAudio's ALSA device advertises 32 channels; two is all speech needs.
+        channels = max(1, min(int(info["max_input_channels"]), 2))
+        stream = sd.InputStream(
+            device=info["index"],
+            samplerate=self._native_rate,
+            channels=channels,
+            dtype="float32",
+            callback=self._on_block,
+            finished_callback=self._finished.set,
+            extra_settings=self._extra_settings,
         )
+        self._started_at = self._last_callback = time.monotonic()
+        try:
+            stream.start()
+        except BaseException:
+            stream.close(ignore_errors=True)
+            raise
+        log.info(
+            "audio: opened %s (%s) at %d Hz, %d channel(s)",
+            _device_label(self.device), info["name"], self._native_rate, channels,
+        )  # fmt: skip
+        return stream
 
     def _query_device(self, sd: Any, label: str) -> dict[str, Any]:
         device: int | str | None = self.device
@@ -248,18 +327,32 @@ class MicrophoneSource:
 
     def _release(self) -> None:
         stream, self._stream = self._stream, None
+        if self._opening is not None:  # the user gave up on a device that never answered
+            self._opening.give_up(_stop_stream)
+            self._opening = None
         if stream is not None:
-            try:
-                stream.abort(ignore_errors=True)
-                stream.close(ignore_errors=True)
-            except Exception as error:  # noqa: BLE001 - a vanished device fails to close in its own ways
-                log.warning("audio: closing %s failed: %s", self.description, error)
+            closing = _DeviceCall(lambda: _stop_stream(stream), "audio-close")
+            if not closing.wait(DEVICE_ANSWER_SECONDS):
+                log.warning(
+                    "audio: %s did not let go within %g s; left open", self.description, DEVICE_ANSWER_SECONDS
+                )
+                _UNANSWERED_STREAMS.append(stream)
+                # WORKAROUND: sounddevice's exit handler terminates PortAudio, which closes this stream
+                # again and hangs the same way; the process's end releases it anyway.
+                atexit.unregister(_sounddevice()._exit_handler)
+            elif closing.error is not None:  # a vanished device fails to close in its own ways
+                log.warning("audio: closing %s failed: %s", self.description, closing.error)
         if self._buffer is not None:
             self._buffer.clear()
         self._resampler = None
 
     def close(self) -> None:
         self._release()
+
+
+def _stop_stream(stream: Any) -> None:
+    stream.abort(ignore_errors=True)
+    stream.close(ignore_errors=True)
 
 
 class _PulseRecorder:
