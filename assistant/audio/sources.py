@@ -331,17 +331,22 @@ class MicrophoneSource:
             self._opening.give_up(_stop_stream)
             self._opening = None
         if stream is not None:
+            # WORKAROUND: sounddevice's exit handler terminates PortAudio, which closes a stream that is
+            # still closing again, and hangs as it does: it is put back once the stream has let go (if
+            # one never does, the process's end releases it anyway).
+            exit_handler = _sounddevice()._exit_handler
+            atexit.unregister(exit_handler)
             closing = _DeviceCall(lambda: _stop_stream(stream), "audio-close")
             if not closing.wait(DEVICE_ANSWER_SECONDS):
                 log.warning(
                     "audio: %s did not let go within %g s; left open", self.description, DEVICE_ANSWER_SECONDS
                 )
                 _UNANSWERED_STREAMS.append(stream)
-                # WORKAROUND: sounddevice's exit handler terminates PortAudio, which closes this stream
-                # again and hangs the same way; the process's end releases it anyway.
-                atexit.unregister(_sounddevice()._exit_handler)
-            elif closing.error is not None:  # a vanished device fails to close in its own ways
-                log.warning("audio: closing %s failed: %s", self.description, closing.error)
+            else:
+                if not _UNANSWERED_STREAMS:
+                    atexit.register(exit_handler)
+                if closing.error is not None:  # a vanished device fails to close in its own ways
+                    log.warning("audio: closing %s failed: %s", self.description, closing.error)
         if self._buffer is not None:
             self._buffer.clear()
         self._resampler = None
