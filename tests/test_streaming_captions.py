@@ -9,6 +9,8 @@ through a word error rate with a margin (measured here: 7.5 % on the three sente
 from __future__ import annotations
 
 import dataclasses
+import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +23,7 @@ from assistant.speech.evaluation import SpeechClip, Stream, build_stream, normal
 from assistant.speech.live import build_transcriber
 from assistant.speech.streaming import StreamingSettings, StreamingTranscriber
 from assistant.speech.types import CaptionEvent, Word
+from tests.helpers.data import SPEECH_DIR
 from tests.helpers.speech import caption_wer, espeak_wav, feed, final_text, silence
 
 SENTENCES = (
@@ -349,3 +352,54 @@ def test_speech_that_resumes_after_a_short_pause_drops_the_decode_made_at_the_pa
     # One utterance: a final may run from one sentence into the next, so the words are scored together.
     heard = final_text(events)
     assert word_error_rate([" ".join(SENTENCES[:2])], [heard]) <= MAX_WER, heard
+
+
+class Windows:
+    """The real recognizer, noting the length in samples of every window it decodes with a beam, and
+    how many interim (greedy) decodes it was asked for while a decode made at a pause was waiting."""
+
+    def __init__(self, recognizer: SpeechRecognizer) -> None:
+        self._recognizer = recognizer
+        self.transcriber: StreamingTranscriber | None = None
+        self.beam_windows: list[int] = []
+        self.interim_while_paused = 0
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._recognizer, name)
+
+    def transcribe_window(
+        self, audio: np.ndarray, prompt: str = "", prefix: str = "", beam_size: int | None = None
+    ) -> Transcription:
+        utterance = self.transcriber._utterance if self.transcriber else None
+        if beam_size and beam_size > 1:
+            self.beam_windows.append(len(audio))
+        elif utterance is not None and utterance.pause_words is not None:
+            self.interim_while_paused += 1
+        return self._recognizer.transcribe_window(audio, prompt=prompt, prefix=prefix, beam_size=beam_size)
+
+
+def test_the_decode_at_a_pause_is_of_the_window_the_vads_end_would_decode(
+    recognizer: SpeechRecognizer,
+) -> None:
+    # JFK's "And so, my fellow Americans, ask not ..." has pauses inside and between its sentences. The
+    # early decode at each pause must be of exactly the window the VAD's end decodes without it: one
+    # sample more or less made tiny.en hear "am I fellow" for "my fellow" (the speech end was counted
+    # from samples the VAD had not scored yet, and truncated to a sample).
+    clip = load_audio_file(SPEECH_DIR / "jfk.flac")
+    audio = np.concatenate([silence(1.0), clip, silence(1.0)])
+    runs = {}
+    for name, pause_decode_after in (("at the end", math.inf), ("early", 0.15)):
+        settings = StreamingSettings(pause_decode_after=pause_decode_after)
+        windows = Windows(recognizer)
+        transcriber = build_transcriber(windows, settings)  # type: ignore[arg-type]
+        windows.transcriber = transcriber
+        events = feed(transcriber, audio) + transcriber.finish()
+        runs[name] = (windows, events)
+    at_the_end, early = runs["at the end"][0], runs["early"][0]
+    assert at_the_end.beam_windows and set(at_the_end.beam_windows) <= set(early.beam_windows)
+    # once the pause is decoded, no interim decode redoes it while the silence lasts
+    assert early.interim_while_paused == 0
+    listed = json.loads((SPEECH_DIR / "transcripts.json").read_text())
+    reference = next(c["reference"] for c in listed if c["file"] == "jfk.flac")
+    for _, events in runs.values():  # (22 words: a margin of two)
+        assert word_error_rate([reference], [final_text(events)]) <= 0.1, final_text(events)

@@ -235,7 +235,7 @@ class StreamingTranscriber:
             if self._vad.in_speech and not was_speaking:
                 self._boundaries.append(("start", now - self._vad.speech_seconds))
             elif was_speaking and not self._vad.in_speech:
-                self._boundaries.append(("end", now - self._vad.silence_seconds + self.settings.post_roll))
+                self._boundaries.append(("end", self._speech_end()))
             was_speaking = self._vad.in_speech
             if self._vad.silence_seconds < self._silence_heard and self._utterance is not None:
                 self._utterance.pause_words = None  # speech resumed: the utterance goes on
@@ -275,7 +275,11 @@ class StreamingTranscriber:
             decoded_until, cost = utterance.decoded_until, self._decode_cost
             utterance.pause_words = self._final_words(utterance, self._speech_end())
             utterance.decoded_until, self._decode_cost = decoded_until, cost
-        elif silence < self.settings.partial_silence_limit and self._partial_due(utterance):
+        elif (
+            utterance.pause_words is None  # made at this pause: an interim decode would only redo it
+            and silence < self.settings.partial_silence_limit
+            and self._partial_due(utterance)
+        ):
             if self.lag_seconds > self.settings.max_lag:
                 self.skipped_partials += 1
                 log.info(
@@ -323,10 +327,13 @@ class StreamingTranscriber:
         self._idle_audio = np.zeros(0, dtype=np.float32)
 
     def _speech_end(self) -> float:
-        """Where the speech that the VAD now hears silence after ends, with the post-roll (as the VAD's
-        own end of utterance would be)."""
-        heard = self.stream_seconds
-        return min(heard, heard - self._vad.silence_seconds + self.settings.post_roll)
+        """Where the speech that the VAD now hears silence after ends, with the post-roll: the same
+        time at the pause and when the VAD ends the utterance, so that the decode made at the pause is
+        of the very window the VAD's end would have decoded. Counted from the frames the VAD has scored,
+        not the samples received: up to a frame of them waits unscored, a different amount each time,
+        and a window a few hundredths longer made tiny.en hear "old-sposed" for "ill-disposed"."""
+        scored = self._vad.frames_scored * FRAME_SECONDS
+        return min(scored, scored - self._vad.silence_seconds + self.settings.post_roll)
 
     def _partial_due(self, utterance: _Utterance) -> bool:
         now = self.stream_seconds
@@ -338,7 +345,9 @@ class StreamingTranscriber:
     def _decode(
         self, utterance: _Utterance, until: float, forced_prefix: bool = True, beam_size: int | None = None
     ) -> Transcription:
-        end_sample = max(0, int((until - utterance.start) * SAMPLE_RATE))
+        # Rounded, not truncated: the decode at the pause and the one at the VAD's end, of the same
+        # window, came out a sample apart, and that sample turned "my fellow" into "am I fellow".
+        end_sample = max(0, round((until - utterance.start) * SAMPLE_RATE))
         window = utterance.audio[:end_sample]
         cpu_before = self._cpu_clock()
         wall_before = self._clock()
