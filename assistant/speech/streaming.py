@@ -21,15 +21,23 @@ How captions are committed:
 - When the speaker pauses, the utterance is decoded once more, with a beam search (`final_beam_size`)
   over the words not yet committed, and everything is committed at once: this is what makes the end of
   a sentence final quickly. Words still under `unsure_probability` then are marked unsure in the
-  caption event, to be shown distinctly. That decode starts after `pause_decode_after` seconds of
-  silence, while the VAD still waits for its `VadSettings.min_silence`, and its words are committed
-  the moment the VAD ends the utterance: the decode's own time no longer adds to the caption's (it
-  was about 0.3 s of the utterance-end latency). If speech resumes first, the decode is dropped and the
-  utterance goes on. (Committing at the shorter silence itself was measured too: mid-sentence pauses
-  then split words, "an ill-disposed" became "an old-sposed", 3.0 % -> 4.9 % WER.) Off by default for
-  now (see `StreamingSettings`): the decode then comes when the VAD ends the utterance.
-- No interim decode is started once `partial_silence_limit` seconds of silence have been heard: the
-  decode at the pause is near, and an interim one would hold it up.
+  caption event, to be shown distinctly.
+- That decode can start early, after `pause_decode_after` seconds of silence, while the VAD still waits
+  for its `VadSettings.min_silence`; its words are then committed the moment the VAD ends the
+  utterance, so the decode's own time (0.3 s, up to 1.4 s for ten seconds of speech, on two cores)
+  need not add to the caption's. It is of exactly the window the VAD's end would decode: the speech
+  end is counted from the frames the VAD has scored, and the window's end rounded to a sample (tiny.en's
+  beam search is that sensitive: one sample more turned JFK's "my fellow" into "am I fellow"). While
+  the silence lasts no interim decode redoes it; if speech resumes first, it is dropped and the
+  utterance goes on on the interim decodes' own schedule. (Committing at the shorter silence itself was
+  measured too: mid-sentence pauses then split words, "an ill-disposed" became "an old-sposed",
+  3.0 % -> 4.9 % WER.) Off by default (see `StreamingSettings` for what was measured): the decode then
+  comes when the VAD ends the utterance.
+- No interim decode is started once `partial_silence_limit` seconds of silence have been heard (off by
+  default): the decode at the pause is near, and an interim one would hold it up.
+- How much a policy change moves the word error rate on the bench's 16 clips is mostly chance: a
+  different decode window flips a word or two the model is unsure of (above all "ill-disposed",
+  twice, the second time through the prompt), 0.4 point each, so compare policies over several runs.
 - Finals follow one another in audio time: Whisper's word times can reach a few hundredths of a second
   back into the last final, so such a word is made to start where that final ended, and a word wholly
   inside audio already made final (the same audio heard twice) is not shown again.
@@ -101,8 +109,12 @@ class StreamingSettings:
     unsure_probability: float = 0.5  # a word under this is committed only at the pause, and is unsure
     unsure_wait: float = 1.5  # ... or once this much speech after it has been heard and still agrees
     final_beam_size: int = 5  # beam width of the decode at the pause (interim decodes are greedy)
-    # Off (inf) until measured on a quiet machine: at 0.15 / 0.1 s the utterance-end latency fell
-    # (simulated 0.74 -> 0.43-0.52 s median) but WER rose in two runs of three (3.0 -> 4.1 %, 3.7 -> 5.2 %).
+    # Off (inf). In real-time runs of the bench stream back to back (load 1-3, two cores), 0.15 s cut the
+    # utterance-end median (0.97, 0.61, 0.61, 0.87 s; off: 0.97, 1.12, 1.00 s) but not its p90 (2.29,
+    # 1.15, 1.78, 1.79 s; off: 1.53, 1.86, 1.57 s), and WER was 4.1 % in all four (off: 4.5, 3.4, 3.4 %).
+    # The p90 is the ten-second sentences: their beam decode takes 0.9-1.4 s, twice when the forced
+    # continuation is rejected, so it cannot hide in the VAD's 0.3 s wait. With partial_silence_limit
+    # 0.1 as well: 0.91 / 2.00 s, WER 3.7 % (one run).
     pause_decode_after: float = math.inf  # seconds of silence after which the decode at the pause starts
     partial_silence_limit: float = math.inf  # no interim decode once this much silence has been heard
 
