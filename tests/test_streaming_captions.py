@@ -200,17 +200,24 @@ def test_long_speech_without_pauses_keeps_the_window_bounded(
     assert streamed <= min(MAX_WER, whole + 0.1), (whole, final_text(events))
 
 
-class LoopsWhenForced:
+class _Wrapped:
+    """The real recognizer, with `transcribe_window` changed or watched by a subclass."""
+
+    def __init__(self, recognizer: SpeechRecognizer) -> None:
+        self._recognizer = recognizer
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._recognizer, name)
+
+
+class LoopsWhenForced(_Wrapped):
     """The real recognizer, except that a decode forced to continue a prefix goes off the rails the way
     tiny.en sometimes does (seen after a prefix ending in "and"): a fault the real model shows only now
     and then, so it is injected here."""
 
     def __init__(self, recognizer: SpeechRecognizer) -> None:
-        self._recognizer = recognizer
+        super().__init__(recognizer)
         self.loops = 0
-
-    def __getattr__(self, name: str) -> object:
-        return getattr(self._recognizer, name)
 
     def transcribe_window(
         self, audio: np.ndarray, prompt: str = "", prefix: str = "", beam_size: int | None = None
@@ -240,16 +247,13 @@ def test_a_continuation_that_goes_off_the_rails_does_not_lose_the_rest_of_the_ut
     assert caption_wer(speech, events) <= MAX_WER, final_text(events)
 
 
-class UnsureOf:
+class UnsureOf(_Wrapped):
     """The real recognizer, except that it reports one word with a low probability: which words tiny.en
     is unsure of depends on the CPU's kernels, so the doubt is injected to make the policy testable."""
 
     def __init__(self, recognizer: SpeechRecognizer, word: str) -> None:
-        self._recognizer = recognizer
+        super().__init__(recognizer)
         self._word = word
-
-    def __getattr__(self, name: str) -> object:
-        return getattr(self._recognizer, name)
 
     def transcribe_window(
         self, audio: np.ndarray, prompt: str = "", prefix: str = "", beam_size: int | None = None
@@ -354,18 +358,15 @@ def test_speech_that_resumes_after_a_short_pause_drops_the_decode_made_at_the_pa
     assert word_error_rate([" ".join(SENTENCES[:2])], [heard]) <= MAX_WER, heard
 
 
-class Windows:
+class Windows(_Wrapped):
     """The real recognizer, noting the length in samples of every window it decodes with a beam, and
     how many interim (greedy) decodes it was asked for while a decode made at a pause was waiting."""
 
     def __init__(self, recognizer: SpeechRecognizer) -> None:
-        self._recognizer = recognizer
+        super().__init__(recognizer)
         self.transcriber: StreamingTranscriber | None = None
         self.beam_windows: list[int] = []
         self.interim_while_paused = 0
-
-    def __getattr__(self, name: str) -> object:
-        return getattr(self._recognizer, name)
 
     def transcribe_window(
         self, audio: np.ndarray, prompt: str = "", prefix: str = "", beam_size: int | None = None
