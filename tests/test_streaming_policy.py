@@ -79,3 +79,23 @@ def test_a_new_word_timed_inside_the_last_final_is_kept_not_taken_for_a_repeat()
     # Whisper squeezed a short word into time already captioned; it was never said, so it is shown.
     [second] = transcriber._commit(utterance, words("a country", start=0.5))
     assert second.text == "a country" and second.start == first.end
+
+
+def test_a_forced_decode_covers_a_short_window_and_earlier_committed_words_become_its_prompt() -> None:
+    transcriber = StreamingTranscriber(cast(Any, None), cast(Any, None))
+    settings = transcriber.settings
+    said = words("one two three four five six seven eight nine ten eleven twelve", seconds_per_word=0.8)
+    # 9.6 s of committed speech, the decode reaching 1 s past it.
+    outside = transcriber._committed_outside_window(said, until=10.6)
+    kept = said[outside:]
+    # The window holds the newest committed words: as far back as `decode_window` from its end, or
+    # `committed_context` of committed speech, whichever reaches further back.
+    assert kept[0].start >= 10.6 - max(settings.decode_window, 1.0 + settings.committed_context) - 0.8
+    assert said[outside - 1].start < 10.6 - max(settings.decode_window, 1.0 + settings.committed_context)
+    # With nothing committed, or nothing older than the window, the whole utterance is decoded.
+    assert transcriber._committed_outside_window([], until=10.6) == 0
+    assert transcriber._committed_outside_window(said[-2:], until=10.6) == 0
+    # However long the speech after them, `committed_context` of committed speech stays in the window,
+    # and at least the last word, so the model continues a forced word.
+    far = transcriber._committed_outside_window(said, until=60.0)
+    assert far < len(said) and said[far].start >= said[-1].end - settings.committed_context - 0.8

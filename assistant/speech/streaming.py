@@ -31,8 +31,13 @@ How captions are committed:
   the silence lasts no interim decode redoes it; if speech resumes first, it is dropped and the
   utterance goes on on the interim decodes' own schedule. (Committing at the shorter silence itself was
   measured too: mid-sentence pauses then split words, "an ill-disposed" became "an old-sposed",
-  3.0 % -> 4.9 % WER.) Off by default (see `StreamingSettings` for what was measured): the decode then
-  comes when the VAD ends the utterance.
+  3.0 % -> 4.9 % WER.) On by default since decodes were made short (next point; `StreamingSettings`
+  says what was measured); set to infinity, the decode comes when the VAD ends the utterance.
+- A decode forced to continue committed words covers only the last `decode_window` seconds, or more
+  when needed to keep `committed_context` seconds of committed speech before the words still open:
+  the committed words before the window are given as the prompt instead. Its cost grows with the
+  window, not with the new words, so this made the decode at the pause of a ten-second sentence
+  0.3-0.4 s instead of 0.9-1.4 s, and every interim decode cheaper.
 - No interim decode is started once `partial_silence_limit` seconds of silence have been heard (off by
   default): the decode at the pause is near, and an interim one would hold it up.
 - How much a policy change moves the word error rate on the bench's 16 clips is mostly chance: a
@@ -109,14 +114,21 @@ class StreamingSettings:
     unsure_probability: float = 0.5  # a word under this is committed only at the pause, and is unsure
     unsure_wait: float = 1.5  # ... or once this much speech after it has been heard and still agrees
     final_beam_size: int = 5  # beam width of the decode at the pause (interim decodes are greedy)
-    # Off (inf). In real-time runs of the bench stream back to back (load 1-3, two cores), 0.15 s cut the
-    # utterance-end median (0.97, 0.61, 0.61, 0.87 s; off: 0.97, 1.12, 1.00 s) but not its p90 (2.29,
-    # 1.15, 1.78, 1.79 s; off: 1.53, 1.86, 1.57 s), and WER was 4.1 % in all four (off: 4.5, 3.4, 3.4 %).
-    # The p90 is the ten-second sentences: their beam decode takes 0.9-1.4 s, twice when the forced
-    # continuation is rejected, so it cannot hide in the VAD's 0.3 s wait. With partial_silence_limit
-    # 0.1 as well: 0.91 / 2.00 s, WER 3.7 % (one run).
-    pause_decode_after: float = math.inf  # seconds of silence after which the decode at the pause starts
+    # The decode at the pause starts after 0.15 s of silence, while the VAD waits out its 0.45 s. Alone
+    # it cut the utterance-end median but not its p90 (2.29 s at worst): the beam decode of a ten-second
+    # sentence took 0.9-1.4 s, too long to hide in that wait. With the short window below it takes
+    # 0.3-0.4 s. Bench, two real-time runs (load 1.3): final 0.77 / 1.21 s, utterance-end
+    # 0.46 / 0.70 s, CPU 0.68 core-s per speech-s, WER 4.1 % (before: 0.90 / 1.41 s, 1.09 / 1.57 s,
+    # 0.74, WER 3.6 %; 3.4-4.9 % over earlier runs, the same three clips wrong in each).
+    pause_decode_after: float = 0.15  # seconds of silence after which the decode at the pause starts
     partial_silence_limit: float = math.inf  # no interim decode once this much silence has been heard
+    # A decode's cost grows with its window even when only two words are new (tiny.en, a 10 s window:
+    # 0.78 s at beam 5, 0.36 s for 3 s). Committed words further back than both of these go into the
+    # prompt instead of the forced prefix, so the window stays short. A 4 s window alone lost words
+    # ("to the appointment" heard as "to near pointment"; 3 s: 5.6 % WER in the replay), so at least
+    # `committed_context` seconds of committed speech stay before the words still open.
+    decode_window: float = 4.0  # seconds a forced decode covers; committed words before it are prompt
+    committed_context: float = 3.0  # ... but at least this much committed speech stays in the window
 
 
 def normalise_word(text: str) -> str:
@@ -177,8 +189,9 @@ def caption_text(words: Sequence[Word], unsure_below: float) -> tuple[str, tuple
 
 
 def _in_stream_time(words: list[Word], utterance: _Utterance) -> list[Word]:
-    """Words timed from the start of the utterance's window, moved to stream seconds."""
-    return [Word(w.text, w.start + utterance.start, w.end + utterance.start, w.probability) for w in words]
+    """Words timed from the start of the last decode's window, moved to stream seconds."""
+    start = utterance.window_start
+    return [Word(w.text, w.start + start, w.end + start, w.probability) for w in words]
 
 
 @dataclass
@@ -190,6 +203,7 @@ class _Utterance:
     decoded_until: float = 0.0  # stream seconds of audio covered by the last decode
     speech_onset: float = 0.0
     pause_words: list[Word] | None = None  # the decode at the pause, dropped if speech resumes
+    window_start: float = 0.0  # stream seconds where the last decode's window began
 
 
 class StreamingTranscriber:
@@ -357,23 +371,38 @@ class StreamingTranscriber:
     def _decode(
         self, utterance: _Utterance, until: float, forced_prefix: bool = True, beam_size: int | None = None
     ) -> Transcription:
+        committed = utterance.committed if forced_prefix else []
+        kept = self._committed_outside_window(committed, until)
+        window_start = utterance.start if kept == 0 else committed[kept - 1].end
         # Rounded, not truncated: the decode at the pause and the one at the VAD's end, of the same
         # window, came out a sample apart, and that sample turned "my fellow" into "am I fellow".
+        start_sample = max(0, round((window_start - utterance.start) * SAMPLE_RATE))
         end_sample = max(0, round((until - utterance.start) * SAMPLE_RATE))
-        window = utterance.audio[:end_sample]
+        window = utterance.audio[start_sample:end_sample]
+        prompt = (self._context + " " + words_text(committed[:kept])).strip() if kept else self._context
         cpu_before = self._cpu_clock()
         wall_before = self._clock()
         result = self._recognizer.transcribe_window(
             window,
-            prompt=self._context[-self.settings.prompt_characters :],
-            prefix=words_text(utterance.committed) if forced_prefix else "",
+            prompt=prompt[-self.settings.prompt_characters :],
+            prefix=words_text(committed[kept:]),
             beam_size=beam_size,
         )
         self._decode_cost = self._cpu_clock() - cpu_before
         self.decode_seconds_total += self._clock() - wall_before
         self.decodes += 1
         utterance.decoded_until = until
+        utterance.window_start = utterance.start + start_sample / SAMPLE_RATE
         return result
+
+    def _committed_outside_window(self, committed: list[Word], until: float) -> int:
+        """How many of the committed words a decode until `until` leaves out of its window (they become
+        prompt): those that start more than `decode_window` seconds back, keeping the last one, so
+        that the model always continues a forced word."""
+        open_from = committed[-1].end if committed else until
+        limit = min(until - self.settings.decode_window, open_from - self.settings.committed_context)
+        outside = next((i for i, word in enumerate(committed) if word.start >= limit), len(committed))
+        return max(0, min(outside, len(committed) - 1))
 
     def _new_words(self, utterance: _Utterance, result: Transcription) -> list[Word]:
         """Words after the committed prefix, shifted to stream time; empty if the decode is noise."""
@@ -401,7 +430,7 @@ class StreamingTranscriber:
         fresh = self._decode(utterance, until, forced_prefix=False, beam_size=beam)
         if self._is_noise(fresh, utterance):
             return []
-        committed_end = utterance.committed[-1].end - utterance.start  # window seconds
+        committed_end = utterance.committed[-1].end - utterance.window_start  # window seconds
         after = [w for w in fresh.new_words if (w.start + w.end) / 2 > committed_end]
         return _in_stream_time(_without_hallucinated_tail(after, utterance.committed), utterance)
 
