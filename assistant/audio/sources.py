@@ -198,7 +198,6 @@ class MicrophoneSource:
         self._native_rate = SAMPLE_RATE
         self._finished = threading.Event()
         self._last_callback = 0.0
-        self._started_at = 0.0
         self._first_block = threading.Event()
 
     @property
@@ -241,7 +240,7 @@ class MicrophoneSource:
             self._release()
             raise opening.error
         self._stream = opening.result
-        self._started_at = self._last_callback = time.monotonic()
+        self._last_callback = time.monotonic()  # stalls are counted from when the stream is handed over
 
     def _start_stream(self, sd: Any, info: dict[str, Any]) -> Any:
         """Open and start the device's stream (on a `_DeviceCall` thread: this is where a server hangs)."""
@@ -256,7 +255,6 @@ class MicrophoneSource:
             finished_callback=self._finished.set,
             extra_settings=self._extra_settings,
         )
-        self._started_at = self._last_callback = time.monotonic()
         try:
             stream.start()
         except BaseException:

@@ -379,7 +379,7 @@ class StreamingTranscriber:
         start_sample = max(0, round((window_start - utterance.start) * SAMPLE_RATE))
         end_sample = max(0, round((until - utterance.start) * SAMPLE_RATE))
         window = utterance.audio[start_sample:end_sample]
-        prompt = (self._context + " " + words_text(committed[:kept])).strip() if kept else self._context
+        prompt = self._context_with(committed[:kept])
         cpu_before = self._cpu_clock()
         wall_before = self._clock()
         result = self._recognizer.transcribe_window(
@@ -397,8 +397,9 @@ class StreamingTranscriber:
 
     def _committed_outside_window(self, committed: list[Word], until: float) -> int:
         """How many of the committed words a decode until `until` leaves out of its window (they become
-        prompt): those that start more than `decode_window` seconds back, keeping the last one, so
-        that the model always continues a forced word."""
+        prompt): those that start both more than `decode_window` seconds before `until` and more than
+        `committed_context` seconds before the last committed word ends; the last one always stays, so
+        that the model continues a forced word."""
         open_from = committed[-1].end if committed else until
         limit = min(until - self.settings.decode_window, open_from - self.settings.committed_context)
         outside = next((i for i, word in enumerate(committed) if word.start >= limit), len(committed))
@@ -551,7 +552,11 @@ class StreamingTranscriber:
 
     def _remember(self, words: list[Word]) -> None:
         """Text that has left the decode window becomes context for the next decodes."""
-        self._context = (self._context + " " + words_text(words)).strip()[-1000:]
+        self._context = self._context_with(words)[-1000:]
+
+    def _context_with(self, words: list[Word]) -> str:
+        """The context followed by `words`."""
+        return (self._context + " " + words_text(words)).strip()
 
     def _trim(self, utterance: _Utterance) -> list[CaptionEvent]:
         """Keep the decode window short: drop audio up to a committed sentence end, or force it."""
