@@ -8,6 +8,7 @@ from typing import Any, cast
 import numpy as np
 
 from assistant.speech.streaming import (
+    StreamingSettings,
     StreamingTranscriber,
     _Utterance,
     _without_hallucinated_tail,
@@ -82,8 +83,8 @@ def test_a_new_word_timed_inside_the_last_final_is_kept_not_taken_for_a_repeat()
 
 
 def test_a_forced_decode_covers_a_short_window_and_earlier_committed_words_become_its_prompt() -> None:
-    transcriber = StreamingTranscriber(cast(Any, None), cast(Any, None))
-    settings = transcriber.settings
+    settings = StreamingSettings(decode_window=4.0, committed_context=3.0)
+    transcriber = StreamingTranscriber(cast(Any, None), cast(Any, None), settings)
     said = words("one two three four five six seven eight nine ten eleven twelve", seconds_per_word=0.8)
     # 9.6 s of committed speech, the decode reaching 1 s past it.
     outside = transcriber._committed_outside_window(said, until=10.6)
