@@ -293,6 +293,36 @@ def test_an_unsure_word_stays_partial_until_the_pause_and_is_marked_unsure(
     assert caption_wer(speech, [e for _, e in events]) <= MAX_WER
 
 
+class Beams(_Wrapped):
+    """A recognizer (the real one, or a wrapper of it), noting the beams and window of every decode."""
+
+    def __init__(self, recognizer: object) -> None:
+        super().__init__(recognizer)  # type: ignore[arg-type]
+        self.decodes: list[tuple[int, int]] = []  # (beams, samples)
+
+    def transcribe_window(
+        self, audio: np.ndarray, prompt: str = "", prefix: str = "", beam_size: int | None = None
+    ) -> Transcription:
+        self.decodes.append((beam_size or 1, len(audio)))
+        return self._recognizer.transcribe_window(audio, prompt=prompt, prefix=prefix, beam_size=beam_size)
+
+
+def test_a_decode_at_the_pause_unsure_of_a_word_is_made_again_with_a_beam_search(
+    recognizer: SpeechRecognizer, speech: Stream
+) -> None:
+    settings = StreamingSettings(unsure_wait=30.0)  # "library" stays open until the pause
+    beams = Beams(UnsureOf(recognizer, "library"))
+    transcriber = build_transcriber(beams, settings)  # type: ignore[arg-type]
+    first_end = speech.spans[0][1]
+    events = feed(transcriber, speech.audio[: int((first_end + 1.0) * SAMPLE_RATE)]) + transcriber.finish()
+    # The greedy decode at the pause was unsure of "library", so the same window was decoded again
+    # with `unsure_beam_size` beams; interim decodes stay greedy.
+    retried = [i for i, (b, _) in enumerate(beams.decodes) if b == settings.unsure_beam_size]
+    assert retried, beams.decodes
+    assert any(beams.decodes[i - 1] == (settings.final_beam_size, beams.decodes[i][1]) for i in retried)
+    assert "library" in final_text(events).lower()
+
+
 def test_decodes_of_under_a_second_of_speech_do_not_commit_words(
     transcriber: StreamingTranscriber, speech: Stream
 ) -> None:
@@ -390,7 +420,8 @@ def test_the_decode_at_a_pause_is_of_the_window_the_vads_end_would_decode(
     audio = np.concatenate([silence(1.0), clip, silence(1.0)])
     runs = {}
     for name, pause_decode_after in (("at the end", math.inf), ("early", 0.15)):
-        settings = StreamingSettings(pause_decode_after=pause_decode_after)
+        # Every decode at a pause with 5 beams, so that the beam windows are those decodes.
+        settings = StreamingSettings(pause_decode_after=pause_decode_after, final_beam_size=5)
         windows = Windows(recognizer)
         transcriber = build_transcriber(windows, settings)  # type: ignore[arg-type]
         windows.transcriber = transcriber

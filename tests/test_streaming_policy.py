@@ -7,6 +7,7 @@ from typing import Any, cast
 
 import numpy as np
 
+from assistant.speech.engines import Transcription
 from assistant.speech.streaming import (
     StreamingSettings,
     StreamingTranscriber,
@@ -35,6 +36,37 @@ def test_words_squeezed_into_no_audio_after_the_speech_are_dropped() -> None:
     real = words("and so my fellow americans")
     invented = words("and so my fellow americans", start=1.5, seconds_per_word=0.01)
     assert _without_hallucinated_tail(real + invented, []) == real
+
+
+def test_a_loop_of_one_word_in_the_last_fifth_of_a_second_is_dropped() -> None:
+    # What tiny.en gave for the 0.19 s left of a long read after its last sentence was committed: one of
+    # the five words lasts 0.08 s, so it is not each word that is too short, but the run as a whole.
+    timings = [(0.0, 0.02), (0.02, 0.04), (0.04, 0.06), (0.06, 0.14), (0.14, 0.16)]
+    loop = [Word(" and", start, end, 0.2) for start, end in timings]
+    assert _without_hallucinated_tail(loop, words("on the screen")) == []
+    # Three quick real words are more than 0.06 s each.
+    assert _without_hallucinated_tail(words("it is so", seconds_per_word=0.12), []) != []
+
+
+def test_unsure_words_in_the_scrap_of_audio_after_the_committed_words_are_noise() -> None:
+    transcriber = StreamingTranscriber(cast(Any, None), cast(Any, None))
+    # An utterance cut at its last committed sentence end: 0.29 s of audio are left, and tiny.en heard
+    # "here." in them, its word at probability 0.02, its full stop at 0.61.
+    scrap = _Utterance(start=14.2, audio=np.zeros(4640, np.float32), decoded_until=14.49, window_start=14.2)
+    here = Transcription((Word(" here", 0.0, 0.18, 0.02), Word(".", 0.18, 0.26, 0.61)), "here.")
+    assert transcriber._is_noise(here, scrap)
+    # A word the model is sure of there is kept, and so are unsure words with more audio to them.
+    yes = Transcription((Word(" yes", 0.0, 0.18, 0.93),), "yes")
+    assert not transcriber._is_noise(yes, scrap)
+    longer = _Utterance(start=14.2, audio=np.zeros(16000, np.float32), decoded_until=15.2, window_start=14.2)
+    assert not transcriber._is_noise(here, longer)
+    # After committed words, a short last word the model is unsure of is real.
+    continued = _Utterance(
+        start=12.0, audio=np.zeros(40000, np.float32), decoded_until=14.49, window_start=12.0,
+        committed=words("counselled", start=12.0, seconds_per_word=2.2),
+    )
+    him = Transcription((Word(" him", 2.2, 2.4, 0.3),), "him")
+    assert not transcriber._is_noise(him, continued)
 
 
 def test_a_repeat_of_what_was_just_committed_is_dropped() -> None:

@@ -18,10 +18,10 @@ How captions are committed:
   seconds of speech do not count towards agreement (the model has too little context to be right), and
   agreement stops at a word the model gave less than `unsure_probability`, which stays partial until
   the pause (or until `unsure_wait` seconds of speech after it agree on it too).
-- When the speaker pauses, the utterance is decoded once more, with a beam search (`final_beam_size`)
-  over the words not yet committed, and everything is committed at once: this is what makes the end of
-  a sentence final quickly. Words still under `unsure_probability` then are marked unsure in the
-  caption event, to be shown distinctly.
+- When the speaker pauses, the utterance is decoded once more, over the words not yet committed, and
+  everything is committed at once: this is what makes the end of a sentence final quickly. That decode
+  is greedy, and made again with a beam search (`unsure_beam_size`) when it is unsure of a word. Words
+  still under `unsure_probability` then are marked unsure in the caption event, to be shown distinctly.
 - That decode can start early, after `pause_decode_after` seconds of silence, while the VAD still waits
   for its `VadSettings.min_silence`; its words are then committed the moment the VAD ends the
   utterance, so the decode's own time (0.3 s, up to 1.4 s for ten seconds of speech, on two cores)
@@ -31,13 +31,17 @@ How captions are committed:
   the silence lasts no interim decode redoes it; if speech resumes first, it is dropped and the
   utterance goes on on the interim decodes' own schedule. (Committing at the shorter silence itself was
   measured too: mid-sentence pauses then split words, "an ill-disposed" became "an old-sposed",
-  3.0 % -> 4.9 % WER.) Off by default, as is the next point (`StreamingSettings` says what was
-  measured and why): the decode then comes when the VAD ends the utterance.
+  3.0 % -> 4.9 % WER.)
 - A decode forced to continue committed words covers only the last `decode_window` seconds, or more
   when needed to keep `committed_context` seconds of committed speech before the words still open:
   the committed words before the window are given as the prompt instead. Its cost grows with the
   window, not with the new words, so this made the decode at the pause of a ten-second sentence
   0.3-0.4 s instead of 0.9-1.4 s, and every interim decode cheaper.
+- What Whisper makes up where there is nothing left to hear is dropped: a run of three or more words
+  squeezed into a few hundredths of a second, a repeat of the words just committed, and a decode of
+  the scrap of audio left after the last committed words in which the model is unsure of every word
+  (a long read, cut at its last committed sentence end, left 0.2 s that tiny.en heard as
+  "and and and and and" or "here.").
 - No interim decode is started once `partial_silence_limit` seconds of silence have been heard (off by
   default): the decode at the pause is near, and an interim one would hold it up.
 - How much a policy change moves the word error rate on the bench's 16 clips is mostly chance: a
@@ -100,9 +104,9 @@ model was: a 0.1 s clip gave a confident "Thank you.", loud pink noise "I'm...".
 
 @dataclass(frozen=True)
 class StreamingSettings:
-    decode_interval: float = 0.6  # seconds of new speech between partial decodes, at least
+    decode_interval: float = 0.5  # seconds of new speech between partial decodes, at least
     first_decode_after: float = 0.5  # seconds of speech before the first partial
-    cpu_budget: float = 0.9  # decode CPU seconds allowed per second of speech
+    cpu_budget: float = 0.8  # decode CPU seconds allowed per second of speech
     pre_roll: float = 0.3  # audio kept before speech onset, so the first word is not clipped
     post_roll: float = 0.15  # audio kept after speech end
     max_utterance: float = 15.0  # force-commit and trim an utterance this long
@@ -113,21 +117,27 @@ class StreamingSettings:
     agreement_after: float = 1.0  # seconds of speech a decode must cover to count towards agreement
     unsure_probability: float = 0.5  # a word under this is committed only at the pause, and is unsure
     unsure_wait: float = 1.5  # ... or once this much speech after it has been heard and still agrees
-    final_beam_size: int = 5  # beam width of the decode at the pause (interim decodes are greedy)
-    # Both off (inf) by default. With the decode at the pause after 0.15 s of silence and a 4 s window
-    # (3 s of committed context), the bench met every latency target but one in two real-time runs (load
-    # 1.3): final 0.77 / 1.21 s, utterance-end 0.46 / 0.70 s, CPU 0.68, WER 4.1 % (off: 0.90 / 1.41 s,
-    # 1.09 / 1.57 s, 0.74, WER 3.6 %). But on a long read without pauses the short window made tiny.en
-    # loop ("... on the screen and and and and and") in most runs of
-    # `test_long_speech_without_pauses_keeps_the_window_bounded`, so they stay off until that is fixed.
-    pause_decode_after: float = math.inf  # seconds of silence after which the decode at the pause starts
+    # Beams of the decode at the pause (interim decodes are greedy), and of its second try when the
+    # first leaves a word under `unsure_probability`. On the bench's real speech greedy was no less
+    # accurate than 5 beams (the 16 clips decoded whole: 2.6 % WER greedy, 4.5 % with 5 beams;
+    # streamed in real time: 3.7 and 3.4 % against 4.1 and 4.1 %) and cheaper, which kept the
+    # latency targets (5 beams every time with decodes 0.5 s apart: CPU 0.82, utterance-end p90
+    # 1.17 s). But on espeak's voice greedy lost words the beams keep, unsure of them ("two
+    # photographs to the appointment" heard as "do photo drafts to near pointment").
+    final_beam_size: int = 1
+    unsure_beam_size: int = 5
+    # With the decode at the pause after 0.15 s of silence and a 4 s window (3 s of committed context),
+    # utterance-end latency halved: 0.46 / 0.70 s against 1.09 / 1.57 s with both off (inf), final
+    # 0.77 / 1.21 s against 0.90 / 1.41 s, CPU 0.68 against 0.74 (bench/captions_latency.py, two
+    # real-time runs).
+    pause_decode_after: float = 0.15  # seconds of silence after which the decode at the pause starts
     partial_silence_limit: float = math.inf  # no interim decode once this much silence has been heard
     # A decode's cost grows with its window even when only two words are new (tiny.en, a 10 s window:
     # 0.78 s at beam 5, 0.36 s for 3 s). Committed words further back than both of these go into the
     # prompt instead of the forced prefix, so the window stays short. A 4 s window alone lost words
     # ("to the appointment" heard as "to near pointment"; 3 s: 5.6 % WER in the replay), so at least
     # `committed_context` seconds of committed speech stay before the words still open.
-    decode_window: float = math.inf  # seconds a forced decode covers; committed words before it are prompt
+    decode_window: float = 4.0  # seconds a forced decode covers; committed words before it are prompt
     committed_context: float = 3.0  # ... but at least this much committed speech stays in the window
 
 
@@ -139,6 +149,8 @@ LOGPROB_THRESHOLD = -1.0
 """Whisper's own: a decode whose mean token log-probability is lower is not trusted."""
 UNHEARD_SPEECH_SECONDS = 0.5
 """Speech after the committed words that a rejected final decode would lose (shorter: nothing to redo)."""
+SCRAP_SECONDS = 0.5
+"""Audio too short to hold a word the model is unsure of (see `_unsure_scrap`)."""
 
 
 def _looks_like_a_loop(text: str) -> bool:
@@ -147,12 +159,20 @@ def _looks_like_a_loop(text: str) -> bool:
     return len(data) > 40 and len(data) / len(zlib.compress(data)) > 2.4
 
 
+_SQUEEZED_WORD_SECONDS = 0.06
+"""Spoken words average five times this or more; a closing run of words this close together is made up."""
+
+
 def _without_hallucinated_tail(words: list[Word], committed: list[Word]) -> list[Word]:
     """Drop what Whisper makes up after the speech: a closing run of three or more words squeezed into
     almost no audio (real speech takes about 0.3 s a word; the cross-attention piles invented words
     at the end), or a repeat of the words just before it."""
     for i in range(len(words) - 2):
-        if all(w.end - w.start < 0.08 for w in words[i:]):
+        run = words[i:]
+        # Each word under 0.08 s, or under 0.12 s and all of them in under 0.06 s a word: "and and and
+        # and and" in the last 0.16 s of a long read had one word of exactly 0.08 s.
+        squeezed = run[-1].end - run[0].start < _SQUEEZED_WORD_SECONDS * len(run)
+        if all(w.end - w.start < 0.08 or (squeezed and w.end - w.start < 0.12) for w in run):
             words = words[:i]
             break
     history = [normalise_word(w.text) for w in committed + words]
@@ -371,7 +391,7 @@ class StreamingTranscriber:
     def _decode(
         self, utterance: _Utterance, until: float, forced_prefix: bool = True, beam_size: int | None = None
     ) -> Transcription:
-        committed = utterance.committed if forced_prefix else []
+        committed = utterance.committed
         kept = self._committed_outside_window(committed, until)
         window_start = utterance.start if kept == 0 else committed[kept - 1].end
         # Rounded, not truncated: the decode at the pause and the one at the VAD's end, of the same
@@ -385,7 +405,7 @@ class StreamingTranscriber:
         result = self._recognizer.transcribe_window(
             window,
             prompt=prompt[-self.settings.prompt_characters :],
-            prefix=words_text(committed[kept:]),
+            prefix=words_text(committed[kept:]) if forced_prefix else "",
             beam_size=beam_size,
         )
         self._decode_cost = self._cpu_clock() - cpu_before
@@ -418,13 +438,13 @@ class StreamingTranscriber:
         A decode forced to continue the committed words can go off the rails: tiny.en, after a prefix
         ending in "and", looped ", and a bit of a bit of a good taste" (or gave nothing) where seven
         seconds of speech followed. Committing that would show made-up text and lose the real words.
-        Then, as Whisper itself falls back when a decode's mean log-probability is under -1, the
-        utterance is decoded afresh without the prefix, and the words after the committed ones kept.
-
-        Both decodes search with `final_beam_size` beams: only the words after the committed prefix are
-        searched for, once an utterance, so the wider search costs little."""
+        Then, as Whisper itself falls back when a decode's mean log-probability is under -1, the same
+        window is decoded afresh without the prefix, and the words after the committed ones kept."""
         beam = self.settings.final_beam_size
         result = self._decode(utterance, until, beam_size=beam)
+        if self._unsure_of_some(result) and self.settings.unsure_beam_size > beam:
+            beam = self.settings.unsure_beam_size
+            result = self._decode(utterance, until, beam_size=beam)
         if not utterance.committed or not self._off_the_rails(result, utterance, until):
             return self._new_words(utterance, result)
         log.info("captions: the forced continuation was rejected; decoding the utterance afresh")
@@ -434,6 +454,10 @@ class StreamingTranscriber:
         committed_end = utterance.committed[-1].end - utterance.window_start  # window seconds
         after = [w for w in fresh.new_words if (w.start + w.end) / 2 > committed_end]
         return _in_stream_time(_without_hallucinated_tail(after, utterance.committed), utterance)
+
+    def _unsure_of_some(self, result: Transcription) -> bool:
+        floor = self.settings.unsure_probability
+        return any(w.probability < floor and any(c.isalnum() for c in w.text) for w in result.new_words)
 
     def _off_the_rails(self, result: Transcription, utterance: _Utterance, until: float) -> bool:
         if until - utterance.committed[-1].end < UNHEARD_SPEECH_SECONDS:
@@ -450,7 +474,20 @@ class StreamingTranscriber:
             short = len(utterance.audio) / SAMPLE_RATE < SHORT_UTTERANCE_SECONDS
             if short or result.avg_logprob < -0.5:
                 return True
+        if self._unsure_scrap(result, utterance):
+            return True
         return _looks_like_a_loop(words_text(result.new_words))
+
+    def _unsure_scrap(self, result: Transcription, utterance: _Utterance) -> bool:
+        """A decode of under `SCRAP_SECONDS` of audio, nothing committed in it, every word unsure: what
+        was left of a long read after its last committed sentence was cut off (the post-roll and a few
+        hundredths of speech) was decoded as "here." (probability 0.02). A fresh utterance holds more:
+        the pre-roll, the word, the post-roll. Not after committed words, where a short last word the
+        model is unsure of ("him.") is real."""
+        if utterance.committed or utterance.decoded_until - utterance.window_start >= SCRAP_SECONDS:
+            return False
+        spoken = [w for w in result.new_words if any(c.isalnum() for c in w.text)]  # "." was sure
+        return all(w.probability < self.settings.unsure_probability for w in spoken)
 
     def _decode_partial(self, utterance: _Utterance) -> list[CaptionEvent]:
         until = self.stream_seconds
