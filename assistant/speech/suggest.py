@@ -9,7 +9,7 @@ clock, not CPU time, because what the user waits for is the wall clock on their 
 A model keeps up when its RTF is at most `KEEP_UP_RTF` (0.2). Why 0.2: at a pause live captions decode
 the utterance once more and commit it, and the caption latency target is a final caption within 0.8 s
 of the pause; a typical utterance is about 4 s of speech, so its decode may take 0.8 s: 0.2 s per second.
-Between pauses they re-decode the growing utterance every 0.6 s of speech, so a slower model also makes
+Between pauses they re-decode the utterance (its last 4 s) every 0.5 s of speech, so a slower model also makes
 the partial captions lag.
 
 The results are kept in the user data folder (`speed_file()`), keyed by model, with the thread count and
