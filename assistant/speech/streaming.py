@@ -192,6 +192,16 @@ def _without_hallucinated_tail(words: list[Word], committed: list[Word]) -> list
     return words
 
 
+def _spoken(word: Word) -> bool:
+    """Not a lone punctuation mark, whose probability says nothing (an underlined full stop; tiny.en
+    was sure of the "." after a made-up "here")."""
+    return any(c.isalnum() for c in word.text)
+
+
+def _unsure(word: Word, floor: float) -> bool:
+    return word.probability < floor and _spoken(word)
+
+
 def caption_text(words: Sequence[Word], unsure_below: float) -> tuple[str, tuple[CharSpan, ...]]:
     """The caption text of `words`, and the character spans in it of the words whose probability is
     under `unsure_below` (a lone punctuation mark is not marked: an underlined full stop says nothing)."""
@@ -203,7 +213,7 @@ def caption_text(words: Sequence[Word], unsure_below: float) -> tuple[str, tuple
     for word in words:
         begin = at + len(word.text) - len(word.text.lstrip())
         at += len(word.text)
-        if word.probability < unsure_below and any(c.isalnum() for c in word.text):
+        if _unsure(word, unsure_below):
             spans.append((max(0, begin), min(len(text), at)))
     return text, tuple(spans)
 
@@ -456,8 +466,7 @@ class StreamingTranscriber:
         return _in_stream_time(_without_hallucinated_tail(after, utterance.committed), utterance)
 
     def _unsure_of_some(self, result: Transcription) -> bool:
-        floor = self.settings.unsure_probability
-        return any(w.probability < floor and any(c.isalnum() for c in w.text) for w in result.new_words)
+        return any(_unsure(w, self.settings.unsure_probability) for w in result.new_words)
 
     def _off_the_rails(self, result: Transcription, utterance: _Utterance, until: float) -> bool:
         if until - utterance.committed[-1].end < UNHEARD_SPEECH_SECONDS:
@@ -486,8 +495,7 @@ class StreamingTranscriber:
         model is unsure of ("him.") is real."""
         if utterance.committed or utterance.decoded_until - utterance.window_start >= SCRAP_SECONDS:
             return False
-        spoken = [w for w in result.new_words if any(c.isalnum() for c in w.text)]  # "." was sure
-        return all(w.probability < self.settings.unsure_probability for w in spoken)
+        return all(_unsure(w, self.settings.unsure_probability) for w in result.new_words if _spoken(w))
 
     def _decode_partial(self, utterance: _Utterance) -> list[CaptionEvent]:
         until = self.stream_seconds
