@@ -39,6 +39,14 @@ def test_no_line_starts_with_punctuation_even_after_a_pause_or_a_full_line() -> 
     assert len(long.lines) == 1 and not any(line.startswith((",", ";", ".")) for line in long.lines)
 
 
+def test_the_rest_of_a_word_joins_the_word_it_continues() -> None:
+    # tiny.en continued a final that ended at "fat" with "-mutton pieces" (no leading space).
+    lines = CaptionLines()
+    lines.apply(final("and fat", 0.0, 1.0))
+    lines.apply(final("-mutton pieces to be ladled out.", 1.0, 3.0))
+    assert lines.lines == ["and fat-mutton pieces to be ladled out."]
+
+
 def test_a_long_line_ends_at_the_next_final() -> None:
     lines = CaptionLines()
     lines.apply(final("x" * MAX_LINE_CHARS, 0.0, 5.0))

@@ -12,6 +12,7 @@ from assistant.speech.streaming import (
     StreamingSettings,
     StreamingTranscriber,
     _Utterance,
+    _whole_words,
     _without_hallucinated_tail,
     caption_text,
 )
@@ -30,6 +31,19 @@ def test_words_two_decodes_agree_on_are_committed_up_to_the_first_difference() -
     current = words("Ask not, what you can do")
     agreed = StreamingTranscriber._agreement(previous, current)
     assert [w.text for w in agreed] == [" Ask", " not,", " what"]
+
+
+def test_a_commit_never_ends_inside_a_word() -> None:
+    # tiny.en's words for "an ill-disposed young man": "-sposed" has no leading space, so it is the rest
+    # of "ill". Committing up to "ill" showed the next final as "-sposed young man", after a space.
+    decoded = words("he was not an ill") + [Word("-sposed", 1.5, 1.9)] + words("young man", start=1.9)
+    assert _whole_words(decoded, 5) == 4  # "he was not an", and "ill-sposed" waits whole
+    assert _whole_words(decoded, 6) == 6  # up to "young": ends between two words
+    # A punctuation mark joins the word before it on screen anyway: a commit may end before it.
+    with_comma = words("stew for dinner") + [Word(",", 0.9, 0.9)] + words("turnips", start=0.9)
+    assert _whole_words(with_comma, 3) == 3
+    # Nothing to keep is nothing: the commit waits.
+    assert _whole_words([Word(" 42", 0.0, 0.3), Word("-line", 0.3, 0.6)], 1) == 0
 
 
 def test_words_squeezed_into_no_audio_after_the_speech_are_dropped() -> None:

@@ -22,7 +22,9 @@ PAUSE_SECONDS = 1.0
 MAX_LINE_CHARS = 90
 """A line this long ends at the next final, so N lines on screen stay about N lines tall."""
 _SENTENCE_END = re.compile(r"[.?!…][\"')\]]*$")
-_NO_SPACE_BEFORE = (",", ".", "?", "!", ";", ":", "…", "'", "%", ")")
+# "-" too: a final that starts with one is the rest of the word before it, which the model continued
+# with a piece that has no leading space ("fat" then "-mutton pieces"); a spoken dash has spaces.
+_NO_SPACE_BEFORE = (",", ".", "?", "!", ";", ":", "…", "'", "%", ")", "-")
 
 
 def ends_sentence(text: str) -> bool:

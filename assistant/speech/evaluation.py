@@ -6,12 +6,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, reduce
 from pathlib import Path
 
 import numpy as np
 
 from assistant.audio.source import SAMPLE_RATE, AudioArray
+from assistant.speech.caption_lines import join_text
 
 
 @lru_cache(maxsize=1)
@@ -100,9 +101,10 @@ def build_stream(clips: Sequence[SpeechClip], gap_seconds: float = 1.0) -> Strea
 def assign_to_spans(
     stream: Stream, finals: Sequence[tuple[float, float, str]], slack: float = 0.6
 ) -> list[str]:
-    """The final caption text that falls within each clip's span (by the caption's start time)."""
+    """The final caption text that falls within each clip's span (by the caption's start time), joined
+    as the caption window joins it (no space before a comma)."""
     texts = []
     for start, end in stream.spans:
         pieces = [text for s, _e, text in finals if start - slack <= s < end + slack]
-        texts.append(" ".join(pieces))
+        texts.append(reduce(join_text, pieces, ""))
     return texts

@@ -202,6 +202,20 @@ def _unsure(word: Word, floor: float) -> bool:
     return word.probability < floor and _spoken(word)
 
 
+def _continues_a_word(word: Word) -> bool:
+    """A piece Whisper joins to the word before it ("-sposed" after "ill", "-line" after "42"): no
+    leading space, and more than a punctuation mark."""
+    return not word.text.startswith(" ") and _spoken(word)
+
+
+def _whole_words(words: Sequence[Word], count: int) -> int:
+    """At most `count`, the number of leading words of `words` that ends between two words: a final
+    that stopped at "ill" left the next one to start "-sposed young man", shown as "ill -sposed"."""
+    while 0 < count < len(words) and _continues_a_word(words[count]):
+        count -= 1
+    return count
+
+
 def caption_text(words: Sequence[Word], unsure_below: float) -> tuple[str, tuple[CharSpan, ...]]:
     """The caption text of `words`, and the character spans in it of the words whose probability is
     under `unsure_below` (a lone punctuation mark is not marked: an underlined full stop says nothing)."""
@@ -517,6 +531,7 @@ class StreamingTranscriber:
             if word.probability < self.settings.unsure_probability and recent:
                 del agreed[index:]
                 break
+        agreed = agreed[: _whole_words(words, len(agreed))]
         events: list[CaptionEvent] = []
         if agreed:
             events += self._commit(utterance, agreed)
@@ -610,9 +625,10 @@ class StreamingTranscriber:
         if length >= self.settings.max_utterance and len(utterance.previous) > 1:
             # Nobody paused and little agreed for a long time: commit all but the last word.
             log.info("captions: utterance longer than %.0f s, committing early", self.settings.max_utterance)
-            words = utterance.previous[:-1]
-            events += self._commit(utterance, words)
-            utterance.previous = utterance.previous[len(words) :]
+            words = utterance.previous[: _whole_words(utterance.previous, len(utterance.previous) - 1)]
+            if words:
+                events += self._commit(utterance, words)
+                utterance.previous = utterance.previous[len(words) :]
         if length < self.settings.trim_after or not utterance.committed:
             return events
         cut_index = None
