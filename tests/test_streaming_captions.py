@@ -366,7 +366,8 @@ def test_the_pause_is_decoded_while_the_vad_waits_and_final_the_moment_it_ends_t
 def test_speech_that_resumes_after_a_short_pause_drops_the_decode_made_at_the_pause(
     recognizer: SpeechRecognizer, speech: Stream
 ) -> None:
-    transcriber = build_transcriber(recognizer, PAUSE_SETTINGS)
+    beams = Beams(recognizer)
+    transcriber = build_transcriber(beams, PAUSE_SETTINGS)  # type: ignore[arg-type]
     # Two sentences 0.3 s apart: one utterance for the VAD. The decode made at the pause is dropped when
     # the second sentence begins, and every word of both is heard, once.
     first, second = spoken(speech, 0), spoken(speech, 1)
@@ -374,15 +375,21 @@ def test_speech_that_resumes_after_a_short_pause_drops_the_decode_made_at_the_pa
     audio = np.concatenate([silence(1.0), first, silence(gap), second, silence(1.0)])
     first_end = 1.0 + len(first) / SAMPLE_RATE
     spans = ((1.0, first_end), (first_end + gap, first_end + gap + len(second) / SAMPLE_RATE))
-    events, decodes_in_gap = [], 0
+    events: list[CaptionEvent] = []
+    decodes_in_gap: list[tuple[int, int]] = []
     for offset in range(0, len(audio), 1600):
-        before = transcriber.decodes
+        before = len(beams.decodes)
         transcriber.insert_audio(audio[offset : offset + 1600])
         events += transcriber.process()
         if spans[0][1] < transcriber.stream_seconds <= spans[1][0]:
-            decodes_in_gap += transcriber.decodes - before
+            decodes_in_gap += beams.decodes[before:]
     events += transcriber.finish()
-    assert decodes_in_gap == 1  # the decode at the pause, and no interim decode of the silence
+    # The decode at the pause, and no interim decode of the silence. Interim decodes are greedy, and so
+    # is the one at the pause; only that one may be made again, of the same window, with the beams of
+    # `unsure_beam_size` when it is unsure of a word (which word depends on the CPU's kernels).
+    greedy = [samples for beams_used, samples in decodes_in_gap if beams_used == 1]
+    retries = [samples for beams_used, samples in decodes_in_gap if beams_used > 1]
+    assert len(greedy) == 1 and retries in ([], greedy), decodes_in_gap
     # One utterance: a final may run from one sentence into the next, so the words are scored together.
     heard = final_text(events)
     assert word_error_rate([" ".join(SENTENCES[:2])], [heard]) <= MAX_WER, heard
