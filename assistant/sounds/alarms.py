@@ -63,6 +63,9 @@ from assistant.sounds.types import CO_ALARM, SMOKE_ALARM, AlertEvent
 log = logging.getLogger("assistant.sounds.alarms")
 
 _SMOOTH = 3  # frames averaged (causal), so a tone must hold its bin for 30 ms
+_NEVER = np.int64(1 << 40)  # the start of a segment with no frame loud enough to start a beep
+
+BoolArray = npt.NDArray[np.bool_]
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,28 @@ class Run:
     @property
     def duration(self) -> float:
         return self.end - self.start
+
+
+@dataclass(frozen=True)
+class _Segments:
+    """A block's beep candidates, one per segment of a bin's sounding frames: its bin (column of the
+    block), first loud frame (`_NEVER` if none) and last sounding frame relative to the block, its sums
+    (prominence, frames, offset, offset squared) and whether it was already reported while sounding."""
+
+    bins: npt.NDArray[np.intp]
+    start: npt.NDArray[np.int64]
+    last: npt.NDArray[np.int64]
+    totals: npt.NDArray[np.float64]
+    reported: BoolArray
+
+    def of(self, index: int | np.integer, first: int) -> tuple[int, int, int, npt.NDArray[np.float64]]:
+        """What `_make_run` needs of segment `index`, in frames of the whole stream."""
+        return (
+            int(self.bins[index]),
+            int(self.start[index]) + first,
+            int(self.last[index]) + first,
+            self.totals[:, index],
+        )
 
 
 class ToneRuns:
@@ -171,15 +196,36 @@ class ToneRuns:
         `gap_fill_s` of frames fall under it; only bins next to the tone's own peak count (a loud tone's
         skirts light up bins +-4 away). Each bin's beeps are segments of its sounding frames; a beep
         still sounding at the end of the block is carried over to the next in the per-bin state."""
-        settings = self.settings
         near_peak = np.abs(offsets) <= 1.0
-        hold = near_peak & (values >= settings.hold_db)
+        hold = near_peak & (values >= self.settings.hold_db)
         columns = np.flatnonzero(hold.any(axis=0) | self._active)
         if not len(columns):
             return []
-        frames = len(values)
-        big = np.int64(1 << 40)
-        strong = values[:, columns] >= settings.on_db
+        segments = self._segments(first, values, offsets, hold, columns)
+        beeps = segments.start < _NEVER
+        closed = segments.last + self._gap_frames + 1 <= len(values) - 1
+        self._active[columns] = False  # everything looked at is settled afresh
+        open_beeps = np.flatnonzero(beeps & ~closed)
+        due = self._carry_over(first, segments, open_beeps)
+        runs = [
+            self._make_run(*segments.of(index, first), complete=True)
+            for index in np.flatnonzero(beeps & closed)
+        ]
+        runs += [self._make_run(*segments.of(index, first), complete=False) for index in open_beeps[due]]
+        runs.sort(key=lambda run: run.end)
+        return runs
+
+    def _segments(
+        self,
+        first: int,
+        values: FloatMatrix,
+        offsets: FloatMatrix,
+        hold: npt.NDArray[np.bool_],
+        columns: npt.NDArray[np.intp],
+    ) -> _Segments:
+        """Each bin's sounding frames split where more than the gap falls silent, joined to the beep the
+        bin carried over from the last block."""
+        strong = values[:, columns] >= self.settings.on_db
         column_of, frame_of = np.nonzero(hold[:, columns].T)
         carried = np.flatnonzero(self._active[columns])
         bins = columns[carried]
@@ -187,7 +233,7 @@ class ToneRuns:
         column_all = np.concatenate([column_of, carried])
         frame_all = np.concatenate([frame_of, self._last_on[bins] - first])
         start_all = np.concatenate(
-            [np.where(strong[frame_of, column_of], frame_of, big), self._start[bins] - first]
+            [np.where(strong[frame_of, column_of], frame_of, _NEVER), self._start[bins] - first]
         )
         picked_values = values[frame_of, columns[column_of]].astype(np.float64)
         picked_offsets = offsets[frame_of, columns[column_of]].astype(np.float64)
@@ -211,50 +257,31 @@ class ToneRuns:
         segment = np.cumsum(new) - 1
         run_start = np.minimum.reduceat(start_all, heads)
         inside = frame_all >= run_start[segment]  # frames before the first loud one are not the beep
-        totals = np.add.reduceat(sums * inside, heads, axis=1)
-        last = np.maximum.reduceat(np.where(inside, frame_all, -big), heads)
-        reported = np.logical_or.reduceat(reported_all, heads)
-        segment_bins = columns[column_all[heads]]
-        beeps = run_start < big
-        closed = last + self._gap_frames + 1 <= frames - 1
-
-        state_bins = columns  # everything looked at is settled afresh below
-        self._active[state_bins] = False
-        open_beeps = np.flatnonzero(beeps & ~closed)
-        open_bins = segment_bins[open_beeps]
-        self._active[open_bins] = True
-        self._start[open_bins] = run_start[open_beeps] + first
-        self._last_on[open_bins] = last[open_beeps] + first
-        self._sum[open_bins], self._count[open_bins] = totals[0, open_beeps], totals[1, open_beeps]
-        self._offset_sum[open_bins], self._offset_squares[open_bins] = (
-            totals[2, open_beeps],
-            totals[3, open_beeps],
+        return _Segments(
+            bins=columns[column_all[heads]],
+            start=run_start,
+            last=np.maximum.reduceat(np.where(inside, frame_all, -_NEVER), heads),
+            totals=np.add.reduceat(sums * inside, heads, axis=1),
+            reported=np.logical_or.reduceat(reported_all, heads),
         )
-        due = (last[open_beeps] - run_start[open_beeps] + 1 >= self._ongoing_frames) & ~reported[open_beeps]
-        self._reported[open_bins] = reported[open_beeps] | due
 
-        runs: list[Run] = []
-        for index in np.flatnonzero(beeps & closed):
-            runs.append(
-                self._make_run(
-                    segment_bins[index], run_start[index] + first, last[index] + first, totals[:, index], True
-                )
-            )
-        for index in open_beeps[due]:
-            runs.append(
-                self._make_run(
-                    segment_bins[index],
-                    run_start[index] + first,
-                    last[index] + first,
-                    totals[:, index],
-                    False,
-                )
-            )
-        runs.sort(key=lambda run: run.end)
-        return runs
+    def _carry_over(self, first: int, segments: _Segments, open_beeps: npt.NDArray[np.intp]) -> BoolArray:
+        """Keep the beeps still sounding at the block's end in the per-bin state; which of them have
+        gone on long enough to be reported while still sounding (once each)."""
+        open_bins = segments.bins[open_beeps]
+        totals = segments.totals[:, open_beeps]
+        self._active[open_bins] = True
+        self._start[open_bins] = segments.start[open_beeps] + first
+        self._last_on[open_bins] = segments.last[open_beeps] + first
+        self._sum[open_bins], self._count[open_bins] = totals[0], totals[1]
+        self._offset_sum[open_bins], self._offset_squares[open_bins] = totals[2], totals[3]
+        length = segments.last[open_beeps] - segments.start[open_beeps] + 1
+        due: BoolArray = (length >= self._ongoing_frames) & ~segments.reported[open_beeps]
+        self._reported[open_bins] = segments.reported[open_beeps] | due
+        return due
 
     def _make_run(
-        self, column: int, start: int, last: int, totals: npt.NDArray[np.float64], complete: bool
+        self, column: int, start: int, last: int, totals: npt.NDArray[np.float64], *, complete: bool
     ) -> Run:
         # The smoothing delays a frame's value by one frame; a frame spans half a hop either side.
         half_hop = 0.5 / FRAMES_PER_SECOND
