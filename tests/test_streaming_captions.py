@@ -13,6 +13,7 @@ import json
 import math
 from pathlib import Path
 
+import jiwer
 import numpy as np
 import pytest
 
@@ -187,17 +188,23 @@ def test_long_speech_without_pauses_keeps_the_window_bounded(
         "must still appear once in the final text that the reader sees on the screen"
     )
     audio = load_audio_file(espeak_wav(text, tmp_path / "long.wav"))
-    transcriber = build_transcriber(recognizer)
+    # Decodes every `decode_interval` whatever they cost: tiny.en's decodes here cost about the CPU
+    # budget's limit, so a busy machine stretched the interval and moved which words were misheard.
+    transcriber = build_transcriber(recognizer, StreamingSettings(cpu_budget=math.inf))
     events = feed(transcriber, audio)
     assert len(audio) / SAMPLE_RATE > 12
     # finals keep coming while the speech goes on, rather than all at the end
     assert len([e for e in events if e.kind == "final"]) >= 3
     events += transcriber.finish()
-    # Nothing is lost or repeated where the window moves on: streamed about as well as the same model
-    # decoding the whole recording at once (measured: 4-6 % streamed, 4 % whole).
+    # Nothing is lost or repeated where the window moves on: at most a word or two missing or extra.
+    heard = final_text(events)
+    said = jiwer.process_words(normalise_text(text), normalise_text(heard))
+    assert said.deletions + said.insertions <= 2, heard
+    # Words misheard: with no pause, tiny.en mishears more words near a window's end ("in a good test",
+    # "keep going") than in the whole recording decoded at once. Measured with decodes 0.5-1.25 s
+    # apart: 6-14 % streamed (a word lost in two of five schedules, none extra; 12 % at 0.5 s), 4 % whole.
     whole = word_error_rate([text], [" ".join(s.text for s in recognizer.transcribe_long(audio))])
-    streamed = word_error_rate([text], [final_text(events)])
-    assert streamed <= min(MAX_WER, whole + 0.1), (whole, final_text(events))
+    assert word_error_rate([text], [heard]) <= min(MAX_WER, whole + 0.15), (whole, heard)
 
 
 class _Wrapped:
