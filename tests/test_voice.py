@@ -28,6 +28,7 @@ from assistant.voice import (
     load_speaker,
     speak_text_blocking,
 )
+from assistant.voice.player import OUTPUT_LATENCY_S
 from tests.helpers.pulse import PulseServer
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -186,7 +187,12 @@ def awake_sink(pulse_server: PulseServer) -> Iterator[PulseServer]:
         if calls > 20:  # past the pre-fill: the sink is consuming in real time
             running.set()
 
-    stream = sd.OutputStream(samplerate=22_050, channels=1, dtype="float32", latency="low", callback=silence)
+    # 0.1 s of buffer, as the voice's own player asks for. With "low" latency a late callback under load
+    # underran the stream, the sink went back to its 2 s blocks, and the test's first audio came 2.0 s late
+    # (in CI, and in 1 of 15 streams opened here; none of 45 with 0.1 s, 20 of them with both cores busy).
+    stream = sd.OutputStream(
+        samplerate=22_050, channels=1, dtype="float32", latency=OUTPUT_LATENCY_S, callback=silence
+    )
     stream.start()
     try:
         assert running.wait(10), "the null sink did not start consuming audio"
