@@ -189,7 +189,7 @@ def awake_sink(pulse_server: PulseServer) -> Iterator[PulseServer]:
 
     # 0.1 s of buffer, as the voice's own player asks for. With "low" latency a late callback under load
     # underran the stream, the sink went back to its 2 s blocks, and the test's first audio came 2.0 s late
-    # (in CI, and in 1 of 15 streams opened here; none of 45 with 0.1 s, 20 of them with both cores busy).
+    # (in CI, and in 1 of 35 streams opened here; none of 45 with 0.1 s; 20 of each with both cores busy).
     stream = sd.OutputStream(
         samplerate=22_050, channels=1, dtype="float32", latency=OUTPUT_LATENCY_S, callback=silence
     )
