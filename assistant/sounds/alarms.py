@@ -120,15 +120,6 @@ class _Segments:
     totals: npt.NDArray[np.float64]
     reported: BoolArray
 
-    def of(self, index: int | np.integer, first: int) -> tuple[int, int, int, npt.NDArray[np.float64]]:
-        """What `_make_run` needs of segment `index`, in frames of the whole stream."""
-        return (
-            int(self.bins[index]),
-            int(self.start[index]) + first,
-            int(self.last[index]) + first,
-            self.totals[:, index],
-        )
-
 
 class ToneRuns:
     """Per-bin tone beeps from the shared spectrum: `process(block)` returns beeps that ended, and beeps
@@ -208,10 +199,9 @@ class ToneRuns:
         open_beeps = np.flatnonzero(beeps & ~closed)
         due = self._carry_over(first, segments, open_beeps)
         runs = [
-            self._make_run(*segments.of(index, first), complete=True)
-            for index in np.flatnonzero(beeps & closed)
+            self._make_run(segments, index, first, complete=True) for index in np.flatnonzero(beeps & closed)
         ]
-        runs += [self._make_run(*segments.of(index, first), complete=False) for index in open_beeps[due]]
+        runs += [self._make_run(segments, index, first, complete=False) for index in open_beeps[due]]
         runs.sort(key=lambda run: run.end)
         return runs
 
@@ -220,7 +210,7 @@ class ToneRuns:
         first: int,
         values: FloatMatrix,
         offsets: FloatMatrix,
-        hold: npt.NDArray[np.bool_],
+        hold: BoolArray,
         columns: npt.NDArray[np.intp],
     ) -> _Segments:
         """Each bin's sounding frames split where more than the gap falls silent, joined to the beep the
@@ -280,12 +270,13 @@ class ToneRuns:
         self._reported[open_bins] = segments.reported[open_beeps] | due
         return due
 
-    def _make_run(
-        self, column: int, start: int, last: int, totals: npt.NDArray[np.float64], *, complete: bool
-    ) -> Run:
+    def _make_run(self, segments: _Segments, index: np.intp, first: int, *, complete: bool) -> Run:
+        """Segment `index` of a block whose first frame is `first`, as a beep in stream time."""
+        column = segments.bins[index]
+        start, last = int(segments.start[index]) + first, int(segments.last[index]) + first
         # The smoothing delays a frame's value by one frame; a frame spans half a hop either side.
         half_hop = 0.5 / FRAMES_PER_SECOND
-        value_sum, count, offset_sum, offset_squares = (float(v) for v in totals)
+        value_sum, count, offset_sum, offset_squares = (float(v) for v in segments.totals[:, index])
         count = max(count, 1.0)
         offset = offset_sum / count
         spread = offset_squares / count - offset**2
