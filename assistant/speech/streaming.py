@@ -113,7 +113,7 @@ class StreamingSettings:
     trim_after: float = 8.0  # trim at a committed sentence end once the buffer is this long
     # Earlier committed text given to the model as context, of which the recogniser keeps the newest
     # PROMPT_TOKENS (100, about 450 characters of English). 150 characters gave 3.4-4.1 % WER in five
-    # real-time runs of bench/captions_latency.py; 450 gave 3.0-3.4 % in eight (offline beam 5: 3.0 %),
+    # real-time runs of bench/captions_latency.py; 450 gave 3.0-3.7 % in twelve (offline beam 5: 3.0 %),
     # and in the replay 2.6 % against 3.4-3.7 %: "an ill-disposed young man" came out "an old supposed".
     prompt_characters: int = 450
     hold_back_seconds: float = 0.25  # an agreed word ending this close to the buffer end may be cut
